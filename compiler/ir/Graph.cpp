@@ -1,0 +1,96 @@
+//===- Graph.cpp - The static computation graph ---------------------------===//
+//
+// Node creation and the text form printed by `gradc --emit graph`. The
+// text is what golden tests compare, so it is stable: nodes print in
+// order, one per line, with their type and the layer they belong to.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Graph.h"
+
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+namespace gradc {
+
+NodeId Graph::add(OpKind op, std::vector<NodeId> inputs, Role role,
+                  const std::string &layer) {
+  std::vector<TensorType> types;
+  for (NodeId id : inputs)
+    types.push_back(type(id));
+  return addTyped(op, std::move(inputs), inferType(op, types), role, layer);
+}
+
+NodeId Graph::addTyped(OpKind op, std::vector<NodeId> inputs,
+                       TensorType type, Role role, const std::string &layer) {
+  for (NodeId id : inputs)
+    internalCheck(id >= 0 && id < static_cast<NodeId>(nodes.size()),
+                  std::string("'") + opName(op) + "' uses a missing node");
+  Node node;
+  node.id = static_cast<NodeId>(nodes.size());
+  node.op = op;
+  node.inputs = std::move(inputs);
+  node.type = std::move(type);
+  node.role = role;
+  node.layer = layer;
+  nodes.push_back(std::move(node));
+  return nodes.back().id;
+}
+
+static const char *roleName(Role role) {
+  switch (role) {
+  case Role::Forward:
+    return "forward";
+  case Role::Loss:
+    return "loss";
+  case Role::Backward:
+    return "backward";
+  case Role::Update:
+    return "update";
+  }
+  return "?";
+}
+
+static std::string describeNode(const Graph &graph, const Node &node) {
+  std::ostringstream text;
+  text << "%" << node.id << " = " << opName(node.op);
+  if (node.param >= 0 && node.op == OpKind::Parameter)
+    text << " '" << graph.params[node.param].name << "'";
+  for (size_t i = 0; i < node.inputs.size(); ++i)
+    text << (i ? ", %" : " %") << node.inputs[i];
+  text << " : " << node.type.str();
+  return text.str();
+}
+
+void printGraph(const Graph &graph, std::ostream &out) {
+  out << "graph '" << graph.name << "'\n";
+
+  out << "params:\n";
+  for (const Param &param : graph.params)
+    out << "  '" << param.name << "' " << param.type.str() << " fan_in "
+        << param.fanIn << " fan_out " << param.fanOut << "\n";
+
+  // Nodes print in order; a role header starts each run of one role.
+  std::optional<Role> current;
+  for (const Node &node : graph.nodes) {
+    if (node.role != current) {
+      current = node.role;
+      out << roleName(node.role) << ":\n";
+    }
+    std::string line = "  " + describeNode(graph, node);
+    if (!node.layer.empty()) {
+      line.resize(std::max<size_t>(line.size() + 1, 56), ' ');
+      line += "# " + node.layer;
+    }
+    out << line << "\n";
+  }
+
+  out << "results:\n";
+  out << "  output %" << graph.output << "\n";
+  out << "  loss %" << graph.lossNode << "\n";
+  for (const Param &param : graph.params)
+    out << "  grad '" << param.name << "' %" << param.grad
+        << "  squared_norm %" << param.sqNorm << "\n";
+}
+
+} // namespace gradc

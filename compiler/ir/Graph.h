@@ -1,0 +1,90 @@
+//===- Graph.h - The static computation graph ------------------*- C++ -*-===//
+//
+// A Graph is a list of nodes in an order where every node comes after its
+// inputs. The builder adds the forward and loss nodes; autodiff appends
+// the backward and update nodes to the same graph. Parameters and layers
+// are kept beside the nodes because the trainer reports by them.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GRADC_IR_GRAPH_H
+#define GRADC_IR_GRAPH_H
+
+#include "frontend/ModelSpec.h"
+#include "ir/Op.h"
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+using NodeId = int;
+
+// Which part of a training step a node belongs to. The forward function
+// of the generated code runs Forward nodes, and Loss nodes when targets
+// are given; the training step runs them all.
+enum class Role { Forward, Loss, Backward, Update };
+
+struct Node {
+  NodeId id = -1;
+  OpKind op = OpKind::Input;
+  std::vector<NodeId> inputs;
+  TensorType type;
+  Role role = Role::Forward;
+  int param = -1;    // Parameter, SquaredNorm: index into Graph::params
+  std::string layer; // the layer the node was made for, for dumps
+};
+
+struct Param {
+  std::string name; // "<layer>.<param>"
+  TensorType type;
+  int layer = -1;
+  InitSpec init;
+  int64_t fanIn = 0;
+  int64_t fanOut = 0;
+  NodeId node = -1;     // its Parameter node
+  NodeId grad = -1;     // the node holding d loss / d param
+  NodeId sqNorm = -1;   // the squared norm of that gradient
+};
+
+struct Layer {
+  std::string name;
+  std::string op;
+  std::string detail; // "units=256 activation=relu"
+  TensorType output;
+  int64_t numParams = 0;
+  SourceLoc loc;
+};
+
+class Graph {
+public:
+  std::string name;
+  LossKind loss = LossKind::SoftmaxCrossEntropy;
+  std::vector<Node> nodes;
+  std::vector<Param> params;
+  std::vector<Layer> layers;
+
+  NodeId input = -1;
+  NodeId labels = -1;  // softmax cross-entropy's targets
+  NodeId targets = -1; // mse's targets
+  NodeId output = -1;  // the model's prediction
+  NodeId lossNode = -1;
+
+  // Adds a node whose type follows from its inputs' by the op's rule.
+  NodeId add(OpKind op, std::vector<NodeId> inputs, Role role,
+             const std::string &layer);
+  // Adds a node of the given type: leaves and reshapes.
+  NodeId addTyped(OpKind op, std::vector<NodeId> inputs, TensorType type,
+                  Role role, const std::string &layer);
+
+  const Node &node(NodeId id) const { return nodes.at(id); }
+  const TensorType &type(NodeId id) const { return nodes.at(id).type; }
+};
+
+// Prints the graph as text, one node per line, grouped by role.
+void printGraph(const Graph &graph, std::ostream &out);
+
+} // namespace gradc
+
+#endif // GRADC_IR_GRAPH_H

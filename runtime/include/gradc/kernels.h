@@ -1,0 +1,221 @@
+// Kernels that generated code calls: matrix products and losses.
+//
+// Generated code writes elementwise work as plain loops over static
+// shapes; the work that needs more care (a register-blocked matrix
+// product, numerically stable losses) lives here once, as templates, so
+// the same code serves float training and double gradient checks. The
+// header is compiled with the generated code, under its target flags.
+#ifndef GRADC_KERNELS_H
+#define GRADC_KERNELS_H
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace gradc {
+
+// ---------------------------------------------------------------------------
+// Matrix product C[M,N] = op(A)[M,K] * op(B)[K,N], overwriting C.
+//
+// op(A) is A[M,K] with rows `lda` apart, or A[K,M] transposed. op(B) is
+// B[K,N] with rows `ldb` apart, or B[N,K] transposed. B is packed into
+// panels of NR columns laid out k-major, so the inner loop streams one
+// contiguous panel while MR rows of C stay in vector registers.
+// ---------------------------------------------------------------------------
+
+namespace detail {
+
+template <typename T> struct Gemm {
+  static constexpr int VectorBytes = 64;
+  static constexpr int Lanes = VectorBytes / sizeof(T);
+  static constexpr int NR = 2 * Lanes; // columns of C per micro-kernel
+  static constexpr int MR = 4;         // rows of C per micro-kernel
+  typedef T Vec __attribute__((vector_size(VectorBytes)));
+
+  static Vec load(const T *p) {
+    Vec v;
+    std::memcpy(&v, p, sizeof(Vec));
+    return v;
+  }
+
+  static void store(T *p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
+
+  // Computes R rows of one NR-wide panel of C. Element (r, k) of op(A) is
+  // at a[r * rowStep + k * kStep]; only the first `columns` are stored.
+  template <int R>
+  static void microKernel(int64_t K, const T *a, int64_t rowStep,
+                          int64_t kStep, const T *panel, T *c, int64_t ldc,
+                          int64_t columns) {
+    Vec acc[R][2] = {};
+    for (int64_t k = 0; k < K; ++k) {
+      Vec b0 = load(panel + k * NR);
+      Vec b1 = load(panel + k * NR + Lanes);
+      for (int r = 0; r < R; ++r) {
+        T scalar = a[r * rowStep + k * kStep];
+        acc[r][0] += scalar * b0;
+        acc[r][1] += scalar * b1;
+      }
+    }
+
+    for (int r = 0; r < R; ++r) {
+      if (columns == NR) {
+        store(c + r * ldc, acc[r][0]);
+        store(c + r * ldc + Lanes, acc[r][1]);
+        continue;
+      }
+      T row[NR];
+      store(row, acc[r][0]);
+      store(row + Lanes, acc[r][1]);
+      std::copy(row, row + columns, c + r * ldc);
+    }
+  }
+
+  static void run(int64_t M, int64_t N, int64_t K, const T *A, int64_t lda,
+                  bool transA, const T *B, int64_t ldb, bool transB, T *C,
+                  int64_t ldc) {
+    if (K == 0) {
+      for (int64_t i = 0; i < M; ++i)
+        std::fill(C + i * ldc, C + i * ldc + N, T(0));
+      return;
+    }
+
+    // Pack all of op(B), panel after panel, zero-padding the last one.
+    int64_t panels = (N + NR - 1) / NR;
+    thread_local std::vector<T> packed;
+    packed.assign(static_cast<size_t>(panels * K * NR), T(0));
+    for (int64_t p = 0; p < panels; ++p) {
+      T *panel = packed.data() + p * K * NR;
+      int64_t columns = std::min<int64_t>(NR, N - p * NR);
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t j = 0; j < columns; ++j) {
+          int64_t n = p * NR + j;
+          panel[k * NR + j] = transB ? B[n * ldb + k] : B[k * ldb + n];
+        }
+    }
+
+    // Element (i, k) of op(A) is at a + i * rowStep + k * kStep.
+    int64_t rowStep = transA ? 1 : lda;
+    int64_t kStep = transA ? lda : 1;
+
+    for (int64_t p = 0; p < panels; ++p) {
+      const T *panel = packed.data() + p * K * NR;
+      int64_t columns = std::min<int64_t>(NR, N - p * NR);
+      T *cPanel = C + p * NR;
+      int64_t i = 0;
+      for (; i + MR <= M; i += MR)
+        microKernel<MR>(K, A + i * rowStep, rowStep, kStep, panel,
+                        cPanel + i * ldc, ldc, columns);
+      const T *aRest = A + i * rowStep;
+      T *cRest = cPanel + i * ldc;
+      switch (M - i) {
+      case 3:
+        microKernel<3>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns);
+        break;
+      case 2:
+        microKernel<2>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns);
+        break;
+      case 1:
+        microKernel<1>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns);
+        break;
+      }
+    }
+  }
+};
+
+} // namespace detail
+
+// y[M,N] = x[M,K] * w[N,K]^T: a dense layer's forward product.
+template <typename T>
+void matmulNT(int64_t M, int64_t N, int64_t K, const T *x, const T *w,
+              T *y) {
+  detail::Gemm<T>::run(M, N, K, x, K, false, w, K, true, y, N);
+}
+
+// dx[M,K] = dy[M,N] * w[N,K]: the gradient flowing to a dense layer's input.
+template <typename T>
+void matmulNN(int64_t M, int64_t N, int64_t K, const T *dy, const T *w,
+              T *dx) {
+  detail::Gemm<T>::run(M, K, N, dy, N, false, w, K, false, dx, K);
+}
+
+// dw[N,K] = dy[M,N]^T * x[M,K]: a dense layer's weight gradient.
+template <typename T>
+void matmulTN(int64_t M, int64_t N, int64_t K, const T *dy, const T *x,
+              T *dw) {
+  detail::Gemm<T>::run(N, K, M, dy, N, true, x, K, false, dw, K);
+}
+
+// ---------------------------------------------------------------------------
+// Losses. Each returns the mean loss over the batch; the gradients already
+// include the 1/B (or 1/elements) of the mean, as PyTorch's do.
+// ---------------------------------------------------------------------------
+
+// Softmax cross-entropy over C classes. Subtracting each row's maximum
+// keeps exp() finite for any logits.
+template <typename T>
+T softmaxCrossEntropy(int64_t B, int64_t C, const T *logits,
+                      const int32_t *labels) {
+  double total = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    const T *z = logits + b * C;
+    T largest = *std::max_element(z, z + C);
+    double sum = 0;
+    for (int64_t j = 0; j < C; ++j)
+      sum += std::exp(static_cast<double>(z[j] - largest));
+    total += std::log(sum) - static_cast<double>(z[labels[b]] - largest);
+  }
+  return static_cast<T>(total / static_cast<double>(B));
+}
+
+template <typename T>
+void softmaxCrossEntropyGrad(int64_t B, int64_t C, const T *logits,
+                             const int32_t *labels, T *dlogits) {
+  for (int64_t b = 0; b < B; ++b) {
+    const T *z = logits + b * C;
+    T *dz = dlogits + b * C;
+    T largest = *std::max_element(z, z + C);
+    T sum = 0;
+    for (int64_t j = 0; j < C; ++j) {
+      dz[j] = std::exp(z[j] - largest);
+      sum += dz[j];
+    }
+    T scale = T(1) / (sum * static_cast<T>(B));
+    for (int64_t j = 0; j < C; ++j)
+      dz[j] *= scale;
+    dz[labels[b]] -= T(1) / static_cast<T>(B);
+  }
+}
+
+// Mean squared error over all n elements.
+template <typename T>
+T meanSquaredError(int64_t n, const T *prediction, const T *target) {
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double d = static_cast<double>(prediction[i]) - target[i];
+    total += d * d;
+  }
+  return static_cast<T>(total / static_cast<double>(n));
+}
+
+template <typename T>
+void meanSquaredErrorGrad(int64_t n, const T *prediction, const T *target,
+                          T *dprediction) {
+  T scale = T(2) / static_cast<T>(n);
+  for (int64_t i = 0; i < n; ++i)
+    dprediction[i] = scale * (prediction[i] - target[i]);
+}
+
+// Sum of squares, accumulated in double so that the norms of large
+// gradients keep their precision.
+template <typename T> T squaredNorm(int64_t n, const T *values) {
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i)
+    total += static_cast<double>(values[i]) * values[i];
+  return static_cast<T>(total);
+}
+
+} // namespace gradc
+
+#endif // GRADC_KERNELS_H

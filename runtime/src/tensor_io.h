@@ -1,0 +1,60 @@
+// Reading and writing the file formats the trainer touches: IDX (the MNIST
+// family, gzip or plain), .npy, and safetensors checkpoints. Every failure
+// throws gradc::IoError with the path and what was wrong with it.
+#ifndef GRADC_RUNTIME_TENSOR_IO_H
+#define GRADC_RUNTIME_TENSOR_IO_H
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+struct IoError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// An IDX file kept in its compact form: uint8 images stay bytes.
+struct IdxArray {
+  std::vector<int64_t> dims; // dims[0] is the number of items
+  std::vector<uint8_t> bytes;
+};
+
+// Reads an IDX file of unsigned bytes (type 0x08), gzip-compressed or not.
+IdxArray readIdx(const std::string &path);
+
+// A tensor as the trainer exchanges it with other tools.
+struct HostTensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data; // C order
+};
+
+// Reads float32, float64, int32, int64 or uint8 .npy (C order) as floats.
+HostTensor readNpy(const std::string &path);
+// Reads an integer .npy (int32, int64 or uint8) as int32 class ids.
+std::vector<int32_t> readNpyLabels(const std::string &path,
+                                   std::vector<int64_t> *shape = nullptr);
+// Writes float32 .npy atomically.
+void writeNpy(const std::string &path, const HostTensor &tensor);
+
+// A safetensors file: F32 tensors and the header's __metadata__ strings.
+struct SafeTensors {
+  std::map<std::string, HostTensor> tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+// Reads F32 tensors (F64 and F16/BF16 are converted to float as well).
+SafeTensors readSafeTensors(const std::string &path);
+// Writes F32 tensors in the given order to path + ".tmp", flushes it, then
+// renames it over path, so a crash never leaves a half-written file.
+void writeSafeTensors(const std::string &path, const SafeTensors &file,
+                      const std::vector<std::string> &order = {});
+
+// Replaces path with contents atomically (temporary file, fsync, rename).
+void writeFileAtomically(const std::string &path, const std::string &contents);
+
+} // namespace gradc
+
+#endif // GRADC_RUNTIME_TENSOR_IO_H
