@@ -32,8 +32,9 @@ RuntimeLocation findRuntime() {
 
   fs::path prefix = executableDir().parent_path();
   if (!prefix.empty())
-    candidates.push_back({(prefix / "include").string(),
-                          (prefix / "lib" / "gradc" / "libgradc_runtime.a")
+    candidates.push_back({(prefix / GRADC_INSTALL_INCLUDEDIR).string(),
+                          (prefix / GRADC_INSTALL_LIBDIR / "gradc" /
+                           "libgradc_runtime.a")
                               .string()});
   candidates.push_back({GRADC_BUILD_INCLUDE_DIR, GRADC_BUILD_RUNTIME_LIBRARY});
 
@@ -103,10 +104,8 @@ void buildTrainer(const std::string &source, const std::string &output,
   // 1. Work in a private directory beside the output, so that the final
   //    rename stays on one file system.
   fs::path outPath = fs::absolute(output);
-  std::string pattern =
-      (outPath.parent_path() / ("." + outPath.filename().string() +
-                                ".gradc-XXXXXX"))
-          .string();
+  std::string hidden = "." + outPath.filename().string() + ".gradc-XXXXXX";
+  std::string pattern = (outPath.parent_path() / hidden).string();
   std::vector<char> dirName(pattern.begin(), pattern.end());
   dirName.push_back('\0');
   if (!mkdtemp(dirName.data()))

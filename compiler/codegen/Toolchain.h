@@ -2,7 +2,8 @@
 //
 // Compiles generated C++ with the system's C++ compiler and links it with
 // the runtime library. The runtime is looked for next to the gradc binary
-// first (an installed tree: bin/gradc, include/gradc, lib/gradc), then in
+// first (an installed tree: bin/gradc, include/gradc, lib/gradc, with
+// the library folder CMake chose at install time), then in
 // the build tree gradc was built in.
 //
 //===----------------------------------------------------------------------===//

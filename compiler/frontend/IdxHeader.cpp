@@ -9,6 +9,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace gradc {
@@ -35,7 +36,10 @@ std::optional<IdxSummary> readIdxSummary(const std::string &path,
   }
 
   IdxSummary summary;
-  int64_t count = 1;
+  // Four 32-bit dimensions can multiply past 64 bits. `extent` counts a
+  // zero dimension as 1, so that any product of the dimensions the caller
+  // forms is bounded by it and cannot overflow either.
+  int64_t count = 1, extent = 1;
   for (int i = 0; i < magic[3]; ++i) {
     unsigned char bytes[4];
     if (gzread(file.get(), bytes, 4) != 4) {
@@ -44,6 +48,11 @@ std::optional<IdxSummary> readIdxSummary(const std::string &path,
     }
     int64_t dim = (int64_t(bytes[0]) << 24) | (bytes[1] << 16) |
                   (bytes[2] << 8) | bytes[3];
+    if (std::max<int64_t>(dim, 1) > (int64_t(1) << 62) / extent) {
+      why = "its header claims an absurdly large size";
+      return std::nullopt;
+    }
+    extent *= std::max<int64_t>(dim, 1);
     summary.dims.push_back(dim);
     count *= dim;
   }

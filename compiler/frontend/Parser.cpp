@@ -388,18 +388,28 @@ void ModelParser::parseLog(const YAML::Node &node, ModelSpec &model) {
 // content starts bounds their depth.
 static void checkNesting(const std::string &file, const std::string &text) {
   int depth = 0, line = 1, column = 0;
-  bool inLineStart = true;
+  bool inLineStart = true, inComment = false;
   int lineStartWidth = 0;
-  char quote = 0;
+  char quote = 0, previous = ' ';
   for (char c : text) {
     ++column;
+    // A quote opens a quoted scalar only where a token can start, and a
+    // '#' a comment only after a space; otherwise the apostrophe in
+    // "# don't" or "bob's" would hide the rest of the file from the count.
+    bool tokenStart = previous == ' ' || previous == '\t' || previous == '[' ||
+                      previous == '{' || previous == ',' || previous == ':';
+    previous = c;
     if (c == '\n') {
       ++line;
       column = 0;
       inLineStart = true;
+      inComment = false;
       lineStartWidth = 0;
+      previous = ' ';
       continue;
     }
+    if (inComment)
+      continue;
     if (inLineStart) {
       if (c == ' ' || c == '-') {
         if (++lineStartWidth > 2 * MaxNesting * 4)
@@ -414,9 +424,9 @@ static void checkNesting(const std::string &file, const std::string &text) {
         quote = 0;
       continue;
     }
-    if (c == '#' && column == 1)
-      continue;
-    if (c == '\'' || c == '"')
+    if (c == '#' && tokenStart)
+      inComment = true;
+    else if ((c == '\'' || c == '"') && tokenStart)
       quote = c;
     else if (c == '[' || c == '{') {
       if (++depth > MaxNesting)
@@ -426,6 +436,20 @@ static void checkNesting(const std::string &file, const std::string &text) {
     } else if ((c == ']' || c == '}') && depth > 0)
       --depth;
   }
+}
+
+// yaml-cpp reports a tab in the indentation as whatever it makes of the
+// line, "illegal block entry" for instance, without naming the tab.
+static bool indentedWithTab(const std::string &text, int line) {
+  size_t start = 0;
+  for (int i = 0; i < line; ++i) {
+    start = text.find('\n', start);
+    if (start == std::string::npos)
+      return false;
+    ++start;
+  }
+  size_t content = text.find_first_not_of(" \t", start);
+  return text.find('\t', start) < content;
 }
 
 ModelSpec parseModel(const std::string &path, const std::string &text) {
@@ -440,7 +464,11 @@ ModelSpec parseModel(const std::string &path, const std::string &text) {
     SourceLoc loc{path, error.mark.line + 1, error.mark.column + 1};
     if (error.mark.is_null())
       loc = SourceLoc{path};
-    userError(loc, "malformed YAML: " + error.msg);
+    userError(loc, "malformed YAML: " + error.msg,
+              !error.mark.is_null() && indentedWithTab(text, error.mark.line)
+                  ? "YAML indents with spaces; this line is indented with "
+                    "a tab"
+                  : "");
   }
   return ModelParser(path).parse(root);
 }

@@ -78,8 +78,13 @@ YamlMap::YamlMap(const std::string &file, const YAML::Node &node,
       userError(keyLoc, "'" + key + "' appears twice in " + this->what);
 
     if (std::find(allowedKeys.begin(), allowedKeys.end(), key) !=
-        allowedKeys.end())
+        allowedKeys.end()) {
+      // yaml-cpp places an empty value where the next token starts, often
+      // on the next line, so the key is the place to point at.
+      if (entry.second.IsNull())
+        userError(keyLoc, "'" + key + "' has no value");
       continue;
+    }
     std::string suggestion = closestWord(key, allowedKeys);
     std::string hint = suggestion.empty()
                            ? "known keys: " + quoteList(allowedKeys)

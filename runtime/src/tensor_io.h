@@ -31,9 +31,10 @@ struct HostTensor {
   std::vector<float> data; // C order
 };
 
-// Reads float32, float64, int32, int64 or uint8 .npy (C order) as floats.
+// Reads float32, float64, int32, int64, uint8 or int8 .npy (C order) as
+// floats.
 HostTensor readNpy(const std::string &path);
-// Reads an integer .npy (int32, int64 or uint8) as int32 class ids.
+// Reads an integer .npy (int32, int64, uint8 or int8) as int32 class ids.
 std::vector<int32_t> readNpyLabels(const std::string &path,
                                    std::vector<int64_t> *shape = nullptr);
 // Writes float32 .npy atomically.
@@ -45,7 +46,8 @@ struct SafeTensors {
   std::map<std::string, std::string> metadata;
 };
 
-// Reads F32 tensors (F64 and F16/BF16 are converted to float as well).
+// Reads F32 tensors (F64, F16/BF16 and integer or BOOL tensors, such as
+// PyTorch's int64 num_batches_tracked, are converted to float as well).
 SafeTensors readSafeTensors(const std::string &path);
 // Writes F32 tensors in the given order to path + ".tmp", flushes it, then
 // renames it over path, so a crash never leaves a half-written file.

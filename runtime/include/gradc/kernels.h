@@ -27,6 +27,11 @@ namespace gradc {
 
 namespace detail {
 
+// The vector helpers below are always inlined, so the warning that passing
+// 64-byte vectors by value depends on AVX-512 being enabled does not apply.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 template <typename T> struct Gemm {
   static constexpr int VectorBytes = 64;
   static constexpr int Lanes = VectorBytes / sizeof(T);
@@ -34,13 +39,15 @@ template <typename T> struct Gemm {
   static constexpr int MR = 4;         // rows of C per micro-kernel
   typedef T Vec __attribute__((vector_size(VectorBytes)));
 
-  static Vec load(const T *p) {
+  __attribute__((always_inline)) static Vec load(const T *p) {
     Vec v;
     std::memcpy(&v, p, sizeof(Vec));
     return v;
   }
 
-  static void store(T *p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
+  __attribute__((always_inline)) static void store(T *p, Vec v) {
+    std::memcpy(p, &v, sizeof(Vec));
+  }
 
   // Computes R rows of one NR-wide panel of C. Element (r, k) of op(A) is
   // at a[r * rowStep + k * kStep]; only the first `columns` are stored.
@@ -123,6 +130,8 @@ template <typename T> struct Gemm {
     }
   }
 };
+
+#pragma GCC diagnostic pop
 
 } // namespace detail
 

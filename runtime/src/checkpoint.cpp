@@ -1,0 +1,210 @@
+// See checkpoint.h. Metadata values are strings, as safetensors requires;
+// the loss sum is written with 17 significant digits so it reads back to
+// the same double.
+#include "checkpoint.h"
+
+#include "errors.h"
+#include "names.h"
+#include "tensor_io.h"
+
+#include <fmt/format.h>
+
+namespace gradc {
+namespace {
+
+constexpr const char *kFormatVersion = "1";
+
+std::string momentumName(const gradc_param_info &param) {
+  return fmt::format("optimizer.{}.momentum_buffer", param.name);
+}
+
+std::vector<int64_t> shapeOf(const gradc_param_info &param) {
+  return {param.shape, param.shape + param.rank};
+}
+
+SafeTensors readCheckpoint(const std::string &path) {
+  try {
+    return readSafeTensors(path);
+  } catch (const IoError &failure) {
+    throw UserError(
+        fmt::format("cannot read the checkpoint: {}", failure.what()),
+        "give a .safetensors file written by train --save");
+  }
+}
+
+// Copies one tensor of the file into the flat array, after checking that
+// it is there and has the model's shape.
+void copyTensor(const SafeTensors &file, const std::string &path,
+                const std::string &name, const gradc_param_info &param,
+                float *values) {
+  const auto found = file.tensors.find(name);
+  if (found == file.tensors.end())
+    throw UserError(
+        fmt::format("'{}' has no tensor '{}'", path, name),
+        file.tensors.empty()
+            ? std::string("the file holds no tensors")
+            : fmt::format("it holds {} tensors, the first '{}'; was it saved "
+                          "from another model?",
+                          file.tensors.size(), file.tensors.begin()->first));
+
+  const HostTensor &tensor = found->second;
+  if (tensor.shape != shapeOf(param))
+    throw UserError(fmt::format("'{}' gives '{}' the shape {}, but the model's "
+                                "is {}",
+                                path, name, formatShape(tensor.shape),
+                                formatShape(param.rank, param.shape)),
+                    "was it saved from another model, or before the model "
+                    "file changed?");
+  std::copy(tensor.data.begin(), tensor.data.end(), values + param.offset);
+}
+
+void copyParameters(const SafeTensors &file, const std::string &path,
+                    const gradc_model &model, float *params) {
+  for (int index = 0; index < model.num_params; ++index) {
+    const gradc_param_info &param = model.params[index];
+    copyTensor(file, path, param.name, param, params);
+  }
+}
+
+std::string metadataValue(const SafeTensors &file, const std::string &path,
+                          const std::string &key) {
+  const auto found = file.metadata.find(key);
+  if (found == file.metadata.end())
+    throw UserError(fmt::format("'{}' has no '{}' in its metadata", path, key),
+                    "was it written by an older trainer?");
+  return found->second;
+}
+
+template <typename Number>
+Number parseMetadata(const SafeTensors &file, const std::string &path,
+                     const std::string &key) {
+  const std::string text = metadataValue(file, path, key);
+  try {
+    size_t used = 0;
+    Number value{};
+    if constexpr (std::is_same_v<Number, double>)
+      value = std::stod(text, &used);
+    else if constexpr (std::is_same_v<Number, uint64_t>)
+      value = std::stoull(text, &used);
+    else
+      value = std::stoll(text, &used);
+    if (used == text.size())
+      return value;
+  } catch (const std::logic_error &) {
+  }
+  throw UserError(fmt::format("'{}' has '{}' for '{}' in its metadata, which "
+                              "is not a number",
+                              path, text, key),
+                  "the file has been changed by hand or is damaged");
+}
+
+TrainingPosition readPosition(const SafeTensors &file,
+                              const std::string &path) {
+  if (!file.metadata.count("format_version"))
+    throw UserError(fmt::format("'{}' holds no training position", path),
+                    "it was not written by train --save; start from its "
+                    "parameters with --load");
+  const std::string version = metadataValue(file, path, "format_version");
+  if (version != kFormatVersion)
+    throw UserError(fmt::format("'{}' is a checkpoint of format {}, but this "
+                                "trainer reads format {}",
+                                path, version, kFormatVersion),
+                    "resume it with the trainer that wrote it");
+
+  TrainingPosition position;
+  position.epoch = parseMetadata<int64_t>(file, path, "epoch");
+  position.batch_in_epoch =
+      parseMetadata<int64_t>(file, path, "batch_in_epoch");
+  position.step = parseMetadata<int64_t>(file, path, "step");
+  position.seed = parseMetadata<uint64_t>(file, path, "seed");
+  position.batch = parseMetadata<int64_t>(file, path, "batch");
+  position.loss_sum = parseMetadata<double>(file, path, "loss_sum");
+  position.correct = parseMetadata<int64_t>(file, path, "correct");
+  position.seen = parseMetadata<int64_t>(file, path, "seen");
+  return position;
+}
+
+} // namespace
+
+HostTensor paramTensor(const gradc_param_info &param, const float *values) {
+  return {shapeOf(param),
+          std::vector<float>(values + param.offset,
+                             values + param.offset + param.size)};
+}
+
+void saveCheckpoint(const std::string &path, const gradc_model &model,
+                    const float *params, const Sgd &optimizer,
+                    const TrainingPosition &position) {
+  SafeTensors file;
+  std::vector<std::string> order;
+  for (int index = 0; index < model.num_params; ++index) {
+    const gradc_param_info &param = model.params[index];
+    file.tensors[param.name] = paramTensor(param, params);
+    order.push_back(param.name);
+  }
+  if (optimizer.hasState()) {
+    for (int index = 0; index < model.num_params; ++index) {
+      const gradc_param_info &param = model.params[index];
+      if (param.is_buffer)
+        continue;
+      file.tensors[momentumName(param)] =
+          paramTensor(param, optimizer.momentumBuffer().data());
+      order.push_back(momentumName(param));
+    }
+  }
+
+  file.metadata = {
+      {"format", "gradc-checkpoint"},
+      {"format_version", kFormatVersion},
+      {"model", model.name},
+      {"epoch", std::to_string(position.epoch)},
+      {"batch_in_epoch", std::to_string(position.batch_in_epoch)},
+      {"step", std::to_string(position.step)},
+      {"seed", std::to_string(position.seed)},
+      {"batch", std::to_string(position.batch)},
+      {"loss_sum", fmt::format("{:.17g}", position.loss_sum)},
+      {"correct", std::to_string(position.correct)},
+      {"seen", std::to_string(position.seen)},
+  };
+
+  try {
+    writeSafeTensors(path, file, order);
+  } catch (const IoError &failure) {
+    throw UserError(
+        fmt::format("cannot save the checkpoint: {}", failure.what()),
+        "check that its folder exists and is writable");
+  }
+}
+
+void loadParameters(const std::string &path, const gradc_model &model,
+                    float *params) {
+  copyParameters(readCheckpoint(path), path, model, params);
+}
+
+ResumeState loadForResume(const std::string &path, const gradc_model &model,
+                          float *params) {
+  const SafeTensors file = readCheckpoint(path);
+  ResumeState state;
+  state.position = readPosition(file, path);
+  copyParameters(file, path, model, params);
+
+  // The buffers are there when the saving run used momentum and had taken
+  // a step; otherwise the optimizer starts fresh, as PyTorch's does.
+  bool has_momentum = false;
+  for (int index = 0; index < model.num_params; ++index)
+    if (!model.params[index].is_buffer &&
+        file.tensors.count(momentumName(model.params[index])))
+      has_momentum = true;
+  if (!has_momentum)
+    return state;
+
+  state.momentum.assign(static_cast<size_t>(model.param_size), 0.0f);
+  for (int index = 0; index < model.num_params; ++index) {
+    const gradc_param_info &param = model.params[index];
+    if (!param.is_buffer)
+      copyTensor(file, path, momentumName(param), param, state.momentum.data());
+  }
+  return state;
+}
+
+} // namespace gradc

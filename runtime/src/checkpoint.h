@@ -1,0 +1,60 @@
+// Checkpoints: safetensors files of F32 tensors named as PyTorch names the
+// parameters ("<layer>.<param>", buffers included), so they load into the
+// equivalent torch.nn model. A training checkpoint adds the optimizer's
+// state as optimizer.<param>.momentum_buffer and the training position in
+// the header's __metadata__, which is all `train --resume` needs to end
+// bit for bit where an uninterrupted run ends: the random streams are
+// derived from the seed and the position (see rng.h).
+#ifndef GRADC_RUNTIME_CHECKPOINT_H
+#define GRADC_RUNTIME_CHECKPOINT_H
+
+#include "gradc/abi.h"
+#include "sgd.h"
+#include "tensor_io.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+struct TrainingPosition {
+  int64_t epoch = 0;          // epochs completed
+  int64_t batch_in_epoch = 0; // batches of the next epoch already taken
+  int64_t step = 0;           // optimizer steps in total
+  uint64_t seed = 0;
+  int64_t batch = 0; // the batch size, which fixes what a position means
+
+  // The epoch in progress so far, so that its line reads the same after a
+  // resume as in an uninterrupted run.
+  double loss_sum = 0;
+  int64_t correct = 0;
+  int64_t seen = 0;
+};
+
+// One parameter's values, cut out of a flat array in the parameters'
+// layout, with its shape.
+HostTensor paramTensor(const gradc_param_info &param, const float *values);
+
+// Writes parameters, optimizer state and position atomically.
+void saveCheckpoint(const std::string &path, const gradc_model &model,
+                    const float *params, const Sgd &optimizer,
+                    const TrainingPosition &position);
+
+// Reads the parameters alone (a PyTorch state_dict saved with the same
+// names loads too); names and shapes must match the model's.
+void loadParameters(const std::string &path, const gradc_model &model,
+                    float *params);
+
+struct ResumeState {
+  TrainingPosition position;
+  std::vector<float> momentum; // flat layout; empty when not saved
+};
+
+// Reads parameters, optimizer state and position of a training checkpoint.
+ResumeState loadForResume(const std::string &path, const gradc_model &model,
+                          float *params);
+
+} // namespace gradc
+
+#endif // GRADC_RUNTIME_CHECKPOINT_H

@@ -1,0 +1,100 @@
+// `info`: what the trainer was built from: layers with their output shapes
+// and parameter counts, the parameters, the passes, backend and target,
+// and the training configuration the YAML gave.
+#include "command_support.h"
+#include "commands.h"
+#include "names.h"
+
+#include <algorithm>
+
+namespace gradc {
+namespace {
+
+void printLayers(const gradc_model &model) {
+  size_t name_width = 5;
+  size_t op_width = 2;
+  size_t shape_width = 6;
+  for (int i = 0; i < model.num_layers; ++i) {
+    const gradc_layer_info &layer = model.layers[i];
+    name_width = std::max(name_width, std::string(layer.name).size());
+    op_width = std::max(op_width, std::string(layer.op).size());
+    shape_width =
+        std::max(shape_width, formatShape(layer.rank, layer.shape).size());
+  }
+
+  fmt::print("layers:\n  {:<{}}  {:<{}}  {:<{}}  {:>10}  {}\n", "layer",
+             name_width, "op", op_width, "output", shape_width, "parameters",
+             "detail");
+  for (int i = 0; i < model.num_layers; ++i) {
+    const gradc_layer_info &layer = model.layers[i];
+    fmt::print("  {:<{}}  {:<{}}  {:<{}}  {:>10}  {}\n", layer.name, name_width,
+               layer.op, op_width, formatShape(layer.rank, layer.shape),
+               shape_width, layer.num_params, layer.detail ? layer.detail : "");
+  }
+}
+
+void printParameters(const gradc_model &model) {
+  size_t width = 9;
+  for (int i = 0; i < model.num_params; ++i)
+    width = std::max(width, std::string(model.params[i].name).size());
+
+  int64_t trainable = 0;
+  int64_t buffers = 0;
+  fmt::print("parameters:\n");
+  for (int i = 0; i < model.num_params; ++i) {
+    const gradc_param_info &param = model.params[i];
+    (param.is_buffer ? buffers : trainable) += param.size;
+    fmt::print("  {:<{}}  {:<16}  {:>10}  {}{}\n", param.name, width,
+               formatShape(param.rank, param.shape), param.size,
+               initName(param), param.is_buffer ? " (buffer)" : "");
+  }
+  fmt::print("total parameters: {} ({} trainable, {} in buffers)\n",
+             trainable + buffers, trainable, buffers);
+}
+
+std::string splitText(const gradc_split &split) {
+  if (!split.images || !split.labels)
+    return "none";
+  return fmt::format("'{}' and '{}'", split.images, split.labels);
+}
+
+void printConfig(const gradc_config &config) {
+  fmt::print("optimizer: sgd, lr {:g}, momentum {:g}, nesterov {}, "
+             "weight_decay {:g}\n",
+             config.lr, config.momentum, config.nesterov ? "yes" : "no",
+             config.weight_decay);
+  fmt::print("train: batch {}, epochs {}, seed {}, shuffle {}\n", config.batch,
+             config.epochs, config.seed, config.shuffle ? "yes" : "no");
+  fmt::print("data: train {}, test {}\n", splitText(config.train),
+             splitText(config.test));
+  std::string inputs = fmt::format("inputs: x * {:g}", config.scale);
+  if (config.normalize)
+    inputs += fmt::format(", then (x - {:g}) / {:g}", config.mean, config.std);
+  fmt::print("{}\n", inputs);
+  const std::string file =
+      config.grad_file && config.grad_every > 0
+          ? fmt::format("every {} steps to '{}'", config.grad_every,
+                        config.grad_file)
+          : std::string("no file");
+  fmt::print("gradient log: {}; vanishing below {:g}, exploding above {:g}\n",
+             file, config.vanishing_below, config.exploding_above);
+}
+
+} // namespace
+
+int runInfo(const gradc_model &model, const Options &) {
+  fmt::print("model: {}\n", model.name);
+  fmt::print("backend: {}, target: {}\n", model.backend, model.target);
+  fmt::print("passes: {}\n",
+             model.passes && *model.passes ? model.passes : "none");
+  fmt::print("input: {}, output: {}, loss: {}\n",
+             formatShape(model.input_rank, model.input_shape),
+             formatShape(model.output_rank, model.output_shape),
+             lossName(model.loss));
+  printLayers(model);
+  printParameters(model);
+  printConfig(*model.config);
+  return 0;
+}
+
+} // namespace gradc

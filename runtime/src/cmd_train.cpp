@@ -1,0 +1,119 @@
+// `train`: reads the data, starts from the seed, a checkpoint's parameters
+// (--load) or a whole training state (--resume), runs the loop and prints
+// the gradient-norm summary.
+#include "checkpoint.h"
+#include "command_support.h"
+#include "commands.h"
+#include "errors.h"
+#include "grad_summary.h"
+#include "settings.h"
+#include "trainer.h"
+
+#include <filesystem>
+
+namespace gradc {
+namespace {
+
+// Continues a saved run. The seed and the position come from the
+// checkpoint, since a different seed would make a different run.
+TrainingPosition resume(const gradc_model &model, const Options &options,
+                        int64_t batch, Network<float> &network, Sgd &sgd) {
+  ResumeState state =
+      loadForResume(options.resume, model, network.params.data());
+  TrainingPosition &position = state.position;
+  if (position.batch_in_epoch > 0 && position.batch != batch)
+    throw UserError(fmt::format("'{}' stopped inside an epoch of batches of "
+                                "{}, but this run uses batches of {}",
+                                options.resume, position.batch, batch),
+                    fmt::format("resume with --batch {}", position.batch));
+  if (options.seed && *options.seed != position.seed)
+    fmt::print(stderr,
+               "warning: --seed {} is ignored; '{}' continues the run seeded "
+               "with {}\n",
+               *options.seed, options.resume, position.seed);
+  if (!state.momentum.empty())
+    sgd.restoreMomentumBuffer(std::move(state.momentum));
+  note(options, "resuming '{}' after {} epochs and {} steps", options.resume,
+       position.epoch, position.step);
+  return position;
+}
+
+// The checkpoint is first written after an epoch, which may be hours in;
+// a folder that is not there is better found out now.
+void checkSaveFolder(const std::string &path) {
+  if (path.empty())
+    return;
+  const std::filesystem::path folder =
+      std::filesystem::path(path).parent_path();
+  std::error_code ignored;
+  if (folder.empty() || std::filesystem::is_directory(folder, ignored))
+    return;
+  throw UserError(fmt::format("cannot save to '{}': the folder '{}' does not "
+                              "exist",
+                              path, folder.string()),
+                  "create it, or give --save another path");
+}
+
+std::string noTrainingDataHint() {
+  return "give --train-images and --train-labels (IDX), or --train-x and "
+         "--train-y (.npy)";
+}
+
+} // namespace
+
+int runTrain(const gradc_model &model, const Options &options) {
+  const gradc_config &config = *model.config;
+  checkSaveFolder(options.save);
+  const DataSettings data = resolveData(config, options.data);
+  if (!data.train)
+    throw UserError("no training data: the model file names none",
+                    noTrainingDataHint());
+  const Dataset train =
+      loadSplit(model, *data.train, data.transform, "training", options);
+  std::optional<Dataset> test;
+  if (data.test)
+    test = loadSplit(model, *data.test, data.transform, "test", options);
+
+  // The generated code runs on one thread for now; --threads is accepted
+  // so that scripts written for later versions keep working.
+  note(options, "--threads {}: the generated code runs on one thread for now",
+       options.threads);
+
+  const int64_t batch = resolveBatch(config, options);
+  Network<float> network(model);
+  Sgd sgd(model, resolveSgd(config, options));
+  TrainingPosition start;
+  if (!options.resume.empty()) {
+    start = resume(model, options, batch, network, sgd);
+  } else {
+    start.seed = resolveSeed(config, options);
+    startParameters(model, options, start.seed, network);
+  }
+  start.batch = batch;
+
+  GradLogSettings grad_settings = resolveGradLog(config, options);
+  grad_settings.append = !options.resume.empty();
+  GradNormLog grad_log(model, grad_settings);
+
+  TrainPlan plan;
+  plan.epochs = options.epochs.value_or(config.epochs);
+  plan.batch = batch;
+  plan.max_steps = options.steps;
+  plan.shuffle = config.shuffle != 0;
+  plan.save_path = options.save;
+  plan.metrics_path = options.metrics;
+  plan.append_logs = !options.resume.empty();
+  plan.quiet = options.quiet;
+  note(options, "training {} epochs in batches of {} ({} per epoch)",
+       plan.epochs, batch, (train.count + batch - 1) / batch);
+
+  Trainer trainer(network, sgd, grad_log, train, test ? &*test : nullptr, plan,
+                  start);
+  const TrainingPosition end = trainer.run();
+  printGradSummary(model, grad_log, !options.quiet, stdout, stderr);
+  if (!options.save.empty())
+    note(options, "saved '{}' after {} steps", options.save, end.step);
+  return 0;
+}
+
+} // namespace gradc

@@ -1,0 +1,79 @@
+// The model's memory and its entry points, in one precision: the flat
+// parameter array, the gradients, the workspace (grown to the largest batch
+// seen), the outputs and the squared gradient norms. Commands own one
+// Network and call trainStep or forward; the optimizer then works on
+// params and grads.
+#ifndef GRADC_RUNTIME_NETWORK_H
+#define GRADC_RUNTIME_NETWORK_H
+
+#include "gradc/abi.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace gradc {
+
+// Which ABI types and entry points go with a precision.
+template <typename Real> struct Precision;
+
+template <> struct Precision<float> {
+  using Context = gradc_ctx_f32;
+  static constexpr const char *name = "float";
+  static auto forward(const gradc_model &model) { return model.forward_f32; }
+  static auto trainStep(const gradc_model &model) {
+    return model.train_step_f32;
+  }
+};
+
+template <> struct Precision<double> {
+  using Context = gradc_ctx_f64;
+  static constexpr const char *name = "double";
+  static auto forward(const gradc_model &model) { return model.forward_f64; }
+  static auto trainStep(const gradc_model &model) {
+    return model.train_step_f64;
+  }
+};
+
+// The inputs of one call: x is [count, input_size]; labels are given for
+// softmax cross-entropy, targets [count, output_size] for mse.
+template <typename Real> struct BatchView {
+  int64_t count = 0;
+  const Real *x = nullptr;
+  const int32_t *labels = nullptr;
+  const Real *targets = nullptr;
+};
+
+template <typename Real> class Network {
+public:
+  explicit Network(const gradc_model &model);
+
+  const gradc_model &model() const { return model_; }
+
+  // Forward, loss, every gradient and its squared norm; returns the loss.
+  // `seed` seeds the call's random draws (see gradc_ctx_f32::seed).
+  Real trainStep(const BatchView<Real> &batch, uint64_t seed);
+
+  // The outputs, and the loss when the batch has labels or targets (0
+  // otherwise).
+  Real forward(const BatchView<Real> &batch, bool training, uint64_t seed);
+
+  std::vector<Real> params;
+  std::vector<Real> grads;
+  std::vector<Real> output; // [count, output_size] of the last call
+  std::vector<Real> grad_sqnorms;
+
+private:
+  typename Precision<Real>::Context context(const BatchView<Real> &batch,
+                                            bool training, uint64_t seed,
+                                            Real *loss);
+
+  const gradc_model &model_;
+  std::vector<Real> workspace_;
+};
+
+extern template class Network<float>;
+extern template class Network<double>;
+
+} // namespace gradc
+
+#endif // GRADC_RUNTIME_NETWORK_H

@@ -1,0 +1,291 @@
+// CLI11 definitions of the trainer's subcommands (see options.h). Parse
+// errors become UserErrors so that they print and exit like every other
+// mistake the user can make.
+#include "options.h"
+
+#include "errors.h"
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <fmt/format.h>
+
+namespace gradc {
+namespace {
+
+// CLI11's own range checks print their limits as 300-digit numbers; these
+// say in words what is wrong with the value.
+CLI::Validator numberAtLeast(double lowest, bool inclusive,
+                             const std::string &name) {
+  return CLI::Validator(
+      [=](std::string &text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value))
+          return fmt::format("'{}' is not a number", text);
+        if (inclusive ? value >= lowest : value > lowest)
+          return {};
+        return fmt::format("{} must be {}", text, name);
+      },
+      name);
+}
+
+const CLI::Validator kPositive = numberAtLeast(0, false, "positive");
+const CLI::Validator kNonNegative = numberAtLeast(0, true, "zero or more");
+
+const char *const kSubcommands[] = {"train", "eval",      "predict",
+                                    "step",  "gradcheck", "info"};
+
+// CLI11 reports a missing or misspelled subcommand as "a subcommand is
+// required"; naming the word and the choices helps more.
+void checkSubcommand(int argc, char **argv) {
+  const std::string choices =
+      fmt::format("the subcommands are {}", fmt::join(kSubcommands, ", "));
+  if (argc < 2)
+    throw UserError("no subcommand given", choices);
+  const std::string word = argv[1];
+  if (word.empty() || word[0] == '-')
+    return;
+  for (const char *known : kSubcommands)
+    if (word == known)
+      return;
+  throw UserError(fmt::format("unknown subcommand '{}'", word), choices);
+}
+
+// Options CLI11 cannot store as std::optional directly: the value is parsed
+// into a plain variable and kept only when the option was given.
+template <typename T> struct Optional {
+  T value{};
+  CLI::Option *option = nullptr;
+
+  void copyTo(std::optional<T> &target) const {
+    if (option && option->count() > 0)
+      target = value;
+  }
+};
+
+struct Parser {
+  CLI::App app;
+  Options options;
+  Optional<int64_t> epochs, batch, steps, grad_every;
+  Optional<double> lr, eps, tol;
+  Optional<uint64_t> seed;
+
+  explicit Parser(const std::string &model_name)
+      : app(fmt::format("trainer for the model '{}', built by gradc",
+                        model_name)) {}
+
+  void addVerbose(CLI::App *command) {
+    command->add_flag("-v,--verbose", options.verbose,
+                      "say more about what happens");
+  }
+
+  void addLr(CLI::App *command) {
+    lr.option = command->add_option("--lr", lr.value, "learning rate")
+                    ->check(kNonNegative);
+  }
+
+  void addSeed(CLI::App *command, const std::string &description) {
+    seed.option = command->add_option("--seed", seed.value, description);
+  }
+
+  void addBatch(CLI::App *command,
+                const std::string &description = "samples per batch") {
+    batch.option = command->add_option("--batch", batch.value, description)
+                       ->check(kPositive);
+  }
+
+  // --<split>-images and --<split>-labels, or --<split>-x and --<split>-y.
+  void addData(CLI::App *command, const std::string &split,
+               const std::string &words, SplitOptions &files) {
+    auto *images =
+        command->add_option(fmt::format("--{}-images", split), files.images,
+                            fmt::format("{} inputs, IDX (gzip or not)", words));
+    auto *labels =
+        command->add_option(fmt::format("--{}-labels", split), files.labels,
+                            fmt::format("{} labels, IDX", words));
+    auto *x = command->add_option(fmt::format("--{}-x", split), files.x,
+                                  fmt::format("{} inputs, .npy", words));
+    auto *y =
+        command->add_option(fmt::format("--{}-y", split), files.y,
+                            fmt::format("{} labels or targets, .npy", words));
+    pairUp(images, labels, x, y);
+  }
+
+  // Inputs and labels come in pairs, and one split is read from one kind
+  // of file.
+  static void pairUp(CLI::Option *images, CLI::Option *labels, CLI::Option *x,
+                     CLI::Option *y) {
+    images->needs(labels);
+    labels->needs(images);
+    x->needs(y);
+    y->needs(x);
+    images->excludes(x);
+    images->excludes(y);
+    labels->excludes(x);
+    labels->excludes(y);
+  }
+
+  void addTrain() {
+    CLI::App *train = app.add_subcommand("train", "train the model");
+    train->callback([this] { options.command = Command::Train; });
+    epochs.option = train
+                        ->add_option("--epochs", epochs.value,
+                                     "epochs in total, counting resumed ones")
+                        ->check(kNonNegative);
+    addBatch(train);
+    addLr(train);
+    addSeed(train, "seed for initialization and shuffling");
+    steps.option =
+        train
+            ->add_option("--steps", steps.value,
+                         "stop after this many optimizer steps in total")
+            ->check(kPositive);
+    train->add_option("--threads", options.threads, "threads to use")
+        ->check(kPositive);
+    auto *load = train->add_option("--load", options.load,
+                                   "start from this checkpoint's parameters");
+    auto *resume = train->add_option(
+        "--resume", options.resume,
+        "continue exactly where the run that saved this checkpoint stopped");
+    load->excludes(resume);
+    resume->excludes(load);
+    train->add_option("--save", options.save,
+                      "write a checkpoint after every epoch and at the end");
+    train->add_option("--metrics", options.metrics,
+                      "write one JSON line per epoch to this file");
+    train->add_option("--grad-log", options.grad_log,
+                      "write gradient norms as CSV to this file");
+    grad_every.option =
+        train
+            ->add_option("--grad-every", grad_every.value,
+                         "log gradient norms at step 1 and every N steps")
+            ->check(kPositive);
+    train->add_flag("-q,--quiet", options.quiet,
+                    "print only warnings and errors");
+    addData(train, "train", "training", options.data.train);
+    addData(train, "test", "test", options.data.test);
+    addVerbose(train);
+  }
+
+  void addEval() {
+    CLI::App *eval = app.add_subcommand("eval", "loss and accuracy on the "
+                                                "test data");
+    eval->callback([this] { options.command = Command::Eval; });
+    eval->add_option("--load", options.load, "checkpoint to evaluate")
+        ->required();
+    addBatch(eval);
+    addData(eval, "test", "test", options.data.test);
+    addVerbose(eval);
+  }
+
+  void addPredict() {
+    CLI::App *predict = app.add_subcommand(
+        "predict", "run the model on inputs as they are (no scaling)");
+    predict->callback([this] { options.command = Command::Predict; });
+    predict->add_option("--load", options.load, "checkpoint")->required();
+    predict->add_option("--input", options.input, "inputs, .npy [N, ...]")
+        ->required();
+    predict->add_option("--output", options.output, "outputs, .npy")
+        ->required();
+    addBatch(predict);
+    addVerbose(predict);
+  }
+
+  void addStep() {
+    CLI::App *step = app.add_subcommand(
+        "step", "one forward, backward and optimizer step on one batch");
+    step->callback([this] { options.command = Command::Step; });
+    step->add_option("--load", options.load,
+                     "parameters to start from (default: initialized from "
+                     "the seed)");
+    step->add_option("--x", options.x, "inputs, .npy [N, ...]")->required();
+    step->add_option("--y", options.y,
+                     "class ids (int32 or int64 .npy) or targets (float .npy)")
+        ->required();
+    step->add_option("--dump", options.dump,
+                     "write the loss, gradients and updated parameters here")
+        ->required();
+    addLr(step);
+    addSeed(step, "seed for initialization and dropout");
+    addVerbose(step);
+  }
+
+  void addGradcheck() {
+    CLI::App *gradcheck = app.add_subcommand(
+        "gradcheck", "compare the backward pass with finite differences");
+    gradcheck->callback([this] { options.command = Command::Gradcheck; });
+    eps.option =
+        gradcheck->add_option("--eps", eps.value, "finite-difference step")
+            ->check(kPositive);
+    tol.option = gradcheck
+                     ->add_option("--tol", tol.value,
+                                  "largest relative error that passes")
+                     ->check(kPositive);
+    addBatch(gradcheck, "samples in the random batch");
+    addSeed(gradcheck, "seed for parameters and the batch");
+    addVerbose(gradcheck);
+  }
+
+  void addInfo() {
+    CLI::App *info = app.add_subcommand(
+        "info", "layers, shapes, parameter counts and configuration");
+    info->callback([this] { options.command = Command::Info; });
+    addVerbose(info);
+  }
+
+  void copyOptionals() {
+    epochs.copyTo(options.epochs);
+    batch.copyTo(options.batch);
+    steps.copyTo(options.steps);
+    grad_every.copyTo(options.grad_every);
+    lr.copyTo(options.lr);
+    eps.copyTo(options.eps);
+    tol.copyTo(options.tol);
+    seed.copyTo(options.seed);
+  }
+};
+
+// The subcommand the user was in when parsing failed, for the hint.
+std::string helpCommand(const CLI::App &app, const std::string &program) {
+  for (const CLI::App *command : app.get_subcommands())
+    return fmt::format("{} {} --help", program, command->get_name());
+  return fmt::format("{} --help", program);
+}
+
+} // namespace
+
+std::optional<Options> parseOptions(int argc, char **argv,
+                                    const std::string &model_name) {
+  Parser parser(model_name);
+  CLI::App &app = parser.app;
+  app.require_subcommand(1);
+  parser.addTrain();
+  parser.addEval();
+  parser.addPredict();
+  parser.addStep();
+  parser.addGradcheck();
+  parser.addInfo();
+
+  const std::string program = argc > 0 ? argv[0] : "trainer";
+  checkSubcommand(argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &help) {
+    app.exit(help);
+    return std::nullopt;
+  } catch (const CLI::CallForAllHelp &help) {
+    app.exit(help);
+    return std::nullopt;
+  } catch (const CLI::ParseError &failure) {
+    // Diagnostics start in lower case, whatever CLI11 wrote.
+    std::string message = failure.what();
+    if (!message.empty())
+      message[0] = static_cast<char>(std::tolower(message[0]));
+    throw UserError(message, fmt::format("run '{}' to see the options",
+                                         helpCommand(app, program)));
+  }
+
+  parser.copyOptionals();
+  return parser.options;
+}
+
+} // namespace gradc

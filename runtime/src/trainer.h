@@ -1,0 +1,70 @@
+// The training loop. Each epoch visits the training set in the order
+// shuffledOrder(seed, epoch) gives, in batches (the last one partial, as
+// PyTorch's DataLoader leaves it); each batch is one train_step and one
+// optimizer step. After each epoch it evaluates the test split, prints and
+// logs the epoch, and saves the checkpoint. A non-finite loss or gradient
+// stops the run with a UserError naming the step and the first parameter
+// affected, before anything is saved.
+#ifndef GRADC_RUNTIME_TRAINER_H
+#define GRADC_RUNTIME_TRAINER_H
+
+#include "checkpoint.h"
+#include "dataset.h"
+#include "grad_log.h"
+#include "network.h"
+#include "progress.h"
+#include "sgd.h"
+#include "text_file.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gradc {
+
+struct TrainPlan {
+  int64_t epochs = 1;
+  int64_t batch = 1;
+  std::optional<int64_t> max_steps; // optimizer steps in total
+  bool shuffle = true;
+  std::string save_path;
+  std::string metrics_path;
+  bool append_logs = false; // a resumed run continues its logs
+  bool quiet = false;
+};
+
+class Trainer {
+public:
+  Trainer(Network<float> &network, Sgd &optimizer, GradNormLog &grad_log,
+          const Dataset &train, const Dataset *test, TrainPlan plan,
+          TrainingPosition start);
+
+  // Trains until the last epoch or the step limit; returns the position
+  // reached.
+  TrainingPosition run();
+
+private:
+  bool stepLimitReached() const;
+  // Runs what is left of one epoch; false when the step limit cut it short.
+  bool runEpoch(int64_t epoch);
+  void trainBatch(const Batch &batch);
+  void stopIfNotFinite(int64_t step, float loss);
+  void finishEpoch(int64_t epoch, int64_t batches_in_epoch, double seconds,
+                   int64_t samples);
+  void save();
+
+  Network<float> &network_;
+  Sgd &optimizer_;
+  GradNormLog &grad_log_;
+  const Dataset &train_;
+  const Dataset *test_;
+  TrainPlan plan_;
+  TrainingPosition position_;
+  bool saved_ = false;
+  ProgressBar progress_;
+  std::unique_ptr<TextFile> metrics_;
+};
+
+} // namespace gradc
+
+#endif // GRADC_RUNTIME_TRAINER_H

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Rewrites every golden `--emit graph` file from the current compiler.
+# usage: tests/golden/update_goldens.sh path/to/gradc
+# Read the diff before committing it: a golden file is only as right as the
+# compiler that wrote it.
+set -eu
+gradc=$(realpath "$1")
+here=$(dirname "$(realpath "$0")")
+root=$(dirname "$(dirname "$here")")
+for model in "$root"/models/*.yaml "$here"/step/*.yaml; do
+  name=$(basename "$model" .yaml)
+  golden="$here/graph/$name.graph"
+  {
+    echo "NOTE: written by tests/golden/update_goldens.sh from $(basename "$(dirname "$model")")/$name.yaml"
+    "$gradc" "$model" --emit graph -o -
+  } > "$golden"
+  echo "wrote $golden"
+done
