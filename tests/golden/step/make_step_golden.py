@@ -11,58 +11,10 @@ without PyTorch installed. Rerun this script (with Debian's python3-torch)
 only when the models change:
   /usr/bin/python3 tests/golden/step/make_step_golden.py
 """
-import json
-import os
-import struct
-
-import numpy as np
 import torch
 import torch.nn as nn
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, value in tensors.items():
-        data = np.ascontiguousarray(value.detach().numpy().astype(np.float32))
-        blob = data.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(data.shape),
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
-
-
-def golden(name, layers, x, y, loss_fn, make_optimizer):
-    model = nn.Sequential(*[module for _, module in layers])
-    named = {}
-    for layer_name, module in layers:
-        for param_name, param in module.named_parameters():
-            named[f"{layer_name}.{param_name}"] = param
-    write_safetensors(os.path.join(HERE, f"{name}.params.safetensors"),
-                      named)
-    np.save(os.path.join(HERE, f"{name}.x.npy"), x.numpy())
-    np.save(os.path.join(HERE, f"{name}.y.npy"), y.numpy())
-
-    optimizer = make_optimizer(model.parameters())
-    optimizer.zero_grad()
-    loss = loss_fn(model(x), y)
-    loss.backward()
-    expected = {"loss": loss.detach().reshape(1)}
-    for param_name, param in named.items():
-        expected[f"grad.{param_name}"] = param.grad.clone()
-    optimizer.step()
-    expected.update(named)
-    write_safetensors(os.path.join(HERE, f"{name}.expected.safetensors"),
-                      expected)
-    print(f"{name}: loss {loss.item():.6f}")
+from golden_common import golden
 
 
 def main():
