@@ -17,11 +17,11 @@ void differentiate(Graph &graph) {
   internalCheck(graph.lossNode >= 0, "autodiff needs a loss node");
   size_t forwardSize = graph.nodes.size();
 
-  // 1. A node needs a gradient when a parameter flows into it; gradients
-  //    of the input and the labels are never needed.
+  // 1. A node needs a gradient when a trainable parameter flows into it;
+  //    gradients of the input, the labels and buffers are never needed.
   std::vector<bool> needsGrad(forwardSize, false);
   for (const Node &node : graph.nodes) {
-    if (node.op == OpKind::Parameter)
+    if (node.op == OpKind::Parameter && !graph.params[node.param].isBuffer)
       needsGrad[node.id] = true;
     for (NodeId input : node.inputs)
       if (needsGrad[input])
@@ -55,6 +55,8 @@ void differentiate(Graph &graph) {
   //    trainer logs and uses for clipping.
   for (size_t i = 0; i < graph.params.size(); ++i) {
     Param &param = graph.params[i];
+    if (param.isBuffer)
+      continue;
     param.grad = grads[param.node];
     internalCheck(param.grad >= 0,
                   "the loss does not depend on '" + param.name + "'");

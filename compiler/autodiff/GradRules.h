@@ -39,8 +39,9 @@ public:
   bool needs(int i) const { return needsFn(input(i)); }
 
   // Adds a backward node, attributed to the same layer as the forward one.
-  NodeId emit(OpKind op, std::vector<NodeId> inputs);
-  NodeId emitTyped(OpKind op, std::vector<NodeId> inputs, TensorType type);
+  NodeId emit(OpKind op, std::vector<NodeId> inputs, Attrs attrs = {});
+  NodeId emitTyped(OpKind op, std::vector<NodeId> inputs, TensorType type,
+                   Attrs attrs = {});
 
   // Adds `grad` to the gradient of input i.
   void accumulate(int i, NodeId grad) { accumulateFn(input(i), grad); }

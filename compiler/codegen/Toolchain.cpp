@@ -32,10 +32,10 @@ RuntimeLocation findRuntime() {
 
   fs::path prefix = executableDir().parent_path();
   if (!prefix.empty())
-    candidates.push_back({(prefix / GRADC_INSTALL_INCLUDEDIR).string(),
-                          (prefix / GRADC_INSTALL_LIBDIR / "gradc" /
-                           "libgradc_runtime.a")
-                              .string()});
+    candidates.push_back(
+        {(prefix / GRADC_INSTALL_INCLUDEDIR).string(),
+         (prefix / GRADC_INSTALL_LIBDIR / "gradc" / "libgradc_runtime.a")
+             .string()});
   candidates.push_back({GRADC_BUILD_INCLUDE_DIR, GRADC_BUILD_RUNTIME_LIBRARY});
 
   std::string looked;
@@ -53,10 +53,8 @@ RuntimeLocation findRuntime() {
 std::vector<std::string> targetFlags(const BuildOptions &options) {
   // gradc's default -O2 asks for optimized code; the C++ compiler's -O3
   // adds the loop vectorization the generated loops are written for.
-  std::vector<std::string> flags = {options.optLevel >= 2
-                                        ? "-O3"
-                                        : "-O" +
-                                              std::to_string(options.optLevel)};
+  std::vector<std::string> flags = {
+      options.optLevel >= 2 ? "-O3" : "-O" + std::to_string(options.optLevel)};
   if (options.target == "native")
     flags.push_back("-march=native");
   else if (options.target == "avx2")
@@ -66,6 +64,19 @@ std::vector<std::string> targetFlags(const BuildOptions &options) {
   else
     flags.push_back("-march=x86-64");
   return flags;
+}
+
+// Whether `program` names an executable file, directly or through PATH.
+static bool isExecutable(const std::string &program) {
+  if (program.find('/') != std::string::npos)
+    return access(program.c_str(), X_OK) == 0;
+  const char *path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0)
+      return true;
+  return false;
 }
 
 // Runs `argv` with its output sent to `logPath`; returns its exit status.
@@ -101,6 +112,14 @@ void buildTrainer(const std::string &source, const std::string &output,
                   const BuildOptions &options) {
   RuntimeLocation runtime = findRuntime();
 
+  // A missing compiler is a problem of the machine, not of gradc.
+  const char *fromEnv = std::getenv("CXX");
+  std::string compiler = fromEnv && *fromEnv ? fromEnv : "c++";
+  if (!isExecutable(compiler))
+    throw UserError(SourceLoc{"gradc"},
+                    "cannot find the C++ compiler '" + compiler + "'",
+                    "install one (apt-get install g++) or name it in $CXX");
+
   // 1. Work in a private directory beside the output, so that the final
   //    rename stays on one file system.
   fs::path outPath = fs::absolute(output);
@@ -120,14 +139,12 @@ void buildTrainer(const std::string &source, const std::string &output,
   std::ofstream(sourcePath) << source;
 
   // 2. Compile and link.
-  const char *fromEnv = std::getenv("CXX");
-  std::vector<std::string> argv = {fromEnv && *fromEnv ? fromEnv : "c++",
-                                   "-std=c++20"};
+  std::vector<std::string> argv = {compiler, "-std=c++20"};
   for (const std::string &flag : targetFlags(options))
     argv.push_back(flag);
-  argv.insert(argv.end(), {"-I", runtime.includeDir, sourcePath.string(),
-                           runtime.library, "-lfmt", "-lz", "-o",
-                           binaryPath.string()});
+  argv.insert(argv.end(),
+              {"-I", runtime.includeDir, sourcePath.string(), runtime.library,
+               "-lfmt", "-lz", "-o", binaryPath.string()});
   if (options.verbose) {
     std::cerr << "gradc: running";
     for (const std::string &arg : argv)
@@ -150,8 +167,8 @@ void buildTrainer(const std::string &source, const std::string &output,
   std::error_code error;
   fs::rename(binaryPath, outPath, error);
   if (error)
-    throw UserError(SourceLoc{output}, "cannot write the trainer: " +
-                                           error.message());
+    throw UserError(SourceLoc{output},
+                    "cannot write the trainer: " + error.message());
   fs::remove_all(workDir, error);
 }
 

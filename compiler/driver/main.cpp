@@ -11,6 +11,7 @@
 #include "frontend/Parser.h"
 #include "ir/GraphBuilder.h"
 #include "passes/MemoryPlan.h"
+#include "passes/SizeLimits.h"
 
 #include <CLI/CLI.hpp>
 
@@ -43,10 +44,10 @@ public:
   void done(const char *phase) {
     auto now = std::chrono::steady_clock::now();
     if (enabled)
-      std::cerr << "gradc: " << phase << ": "
-                << std::chrono::duration<double, std::milli>(now - start)
-                       .count()
-                << " ms\n";
+      std::cerr
+          << "gradc: " << phase << ": "
+          << std::chrono::duration<double, std::milli>(now - start).count()
+          << " ms\n";
     start = now;
   }
 
@@ -61,6 +62,11 @@ void writeOutput(const std::string &path, const std::string &text) {
     std::cout << text;
     return;
   }
+  // Opening a FIFO would wait for a reader; a device is not an output.
+  std::error_code error;
+  if (std::filesystem::exists(path, error) &&
+      !std::filesystem::is_regular_file(path, error))
+    throw UserError(SourceLoc{path}, "the output is not a regular file");
   std::ofstream out(path, std::ios::binary);
   out << text;
   if (!out)
@@ -75,13 +81,11 @@ int compileModel(const Options &options) {
     userError(commandLine, "the " + options.passSwitches.front() +
                                " pass switch is not supported yet");
   if (options.backend != "cpp")
-    userError(commandLine, "the '" + options.backend +
-                               "' backend is not supported yet",
+    userError(commandLine,
+              "the '" + options.backend + "' backend is not supported yet",
               "use --backend cpp");
-  if (!options.emit.empty() && options.emit != "graph" &&
-      options.emit != "cpp")
-    userError(commandLine, "--emit " + options.emit +
-                               " is not supported yet",
+  if (!options.emit.empty() && options.emit != "graph" && options.emit != "cpp")
+    userError(commandLine, "--emit " + options.emit + " is not supported yet",
               "use --emit graph or --emit cpp");
 
   PhaseTimer timer(options.verbose);
@@ -98,6 +102,7 @@ int compileModel(const Options &options) {
   timer.done("autodiff");
 
   MemoryPlan plan = planMemory(graph);
+  checkSizeLimits(spec, graph, plan);
   timer.done("memory plan");
 
   if (options.emit == "graph") {
@@ -119,6 +124,11 @@ int compileModel(const Options &options) {
   std::string output = options.output;
   if (output.empty())
     output = std::filesystem::path(options.model).stem().string();
+  std::error_code error;
+  if (std::filesystem::equivalent(output, options.model, error))
+    userError(commandLine, "the trainer would overwrite the model file '" +
+                               options.model + "'",
+              "name the trainer with -o");
   if (output == "-")
     userError(commandLine, "a trainer cannot be written to stdout",
               "name the output file with -o");
@@ -139,13 +149,14 @@ int main(int argc, char **argv) {
   app.set_version_flag("--version", "gradc 0.1.0");
 
   Options options;
-  app.add_option("model", options.model, "the model file (YAML)")
-      ->required();
+  app.add_option("model", options.model, "the model file (YAML)")->required();
   app.add_option("-o", options.output,
                  "output: the trainer, or the --emit text ('-' is stdout)");
-  app.add_option("--backend", options.backend, "code generator")
+  app.add_option("--backend", options.backend,
+                 "code generator (only cpp so far)")
       ->check(CLI::IsMember({"cpp", "llvm"}));
-  app.add_option("--emit", options.emit, "write an intermediate form")
+  app.add_option("--emit", options.emit,
+                 "write an intermediate form (graph or cpp so far)")
       ->check(CLI::IsMember({"graph", "dot", "cpp", "llvm", "obj"}));
   app.add_option("--target", options.target, "instruction set")
       ->check(CLI::IsMember({"native", "generic", "avx2", "avx512"}));
@@ -153,25 +164,32 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 3));
   app.add_flag("-v", options.verbose, "report what each phase does");
   app.add_flag("--report", options.report,
-               "static gradient-flow analysis; builds nothing");
+               "static gradient-flow analysis (not supported yet)");
 
   // The pass switches of the contract; they are recognised so that their
   // use gets a clear message.
   for (const char *name :
        {"--batchnorm", "--no-batchnorm", "--no-residual", "--no-clip"})
-    app.add_flag_callback(name, [&options, name] {
-      options.passSwitches.push_back(name);
-    });
+    app.add_flag_callback(
+        name, [&options, name] { options.passSwitches.push_back(name); },
+        "mitigation pass switch (not supported yet)");
   app.add_option_function<std::string>(
          "--residual",
          [&options](const std::string &) {
            options.passSwitches.push_back("--residual");
-         })
+         },
+         "mitigation pass switch (not supported yet)")
       ->expected(0, 1);
   for (const char *name : {"--clip-norm", "--clip-value"})
-    app.add_option_function<double>(name, [&options, name](double) {
-      options.passSwitches.push_back(name);
-    });
+    app.add_option_function<double>(
+        name,
+        [&options, name](double) { options.passSwitches.push_back(name); },
+        "mitigation pass switch (not supported yet)");
+
+  if (argc > 1 && std::string(argv[1]) == "plot") {
+    std::cerr << "gradc: error: 'gradc plot' is not supported yet\n";
+    return 1;
+  }
 
   try {
     app.parse(argc, argv);

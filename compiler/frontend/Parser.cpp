@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/Parser.h"
 
+#include "frontend/TrainingSections.h"
 #include "frontend/YamlReader.h"
 
 #include <algorithm>
@@ -31,17 +32,44 @@ constexpr size_t MaxFileBytes = 1 << 20;
 // many nested brackets or dashes could exhaust the stack.
 constexpr int MaxNesting = 64;
 
+// The generated training step is one function, and the C++ compiler's
+// time grows faster than linearly with its size: 1000 layers compile in
+// about a minute. Deeper models are refused rather than left to compile
+// for hours.
+constexpr size_t MaxLayers = 1000;
+
 // Sizes are checked precisely against the memory limits later; this only
 // keeps single numbers within a range where arithmetic cannot overflow.
 constexpr int64_t MaxDimension = int64_t(1) << 31;
 
-const std::vector<std::string> ImplementedOps = {"dense", "flatten", "relu",
-                                                 "sigmoid", "tanh"};
-const std::vector<std::string> PlannedOps = {
-    "conv2d",    "maxpool2d", "avgpool2d",  "dropout", "batchnorm",
-    "layernorm", "leaky_relu", "elu",       "gelu",    "softplus",
-    "softmax",   "rnn",       "lstm",       "embedding", "residual"};
-const std::vector<std::string> Activations = {"relu", "sigmoid", "tanh"};
+// The largest vocabulary whose ids are all exact in a float32 input.
+constexpr int64_t MaxEmbeddingVocab = int64_t(1) << 24;
+
+const std::vector<std::string> ImplementedOps = {
+    "dense", "flatten", "relu", "sigmoid", "tanh",
+    // The elementwise, normalization and regularization family.
+    "leaky_relu", "elu", "gelu", "softplus", "softmax", "dropout", "layernorm",
+    // Batch normalization.
+    "batchnorm",
+    // The sequence family.
+    "rnn", "lstm", "embedding",
+    // The convolutional family.
+    "conv2d", "maxpool2d", "avgpool2d",
+    // Identity skips around a nested list of layers.
+    "residual",
+    // Nodes that combine others, in the graph: form.
+    "add", "mul", "concat"};
+const std::vector<std::string> Activations = {"relu",       "sigmoid", "tanh",
+                                              "leaky_relu", "elu",     "gelu",
+                                              "softplus",   "softmax"};
+
+// "a, b, c", as a hint lists the words a field accepts.
+std::string listed(const std::vector<std::string> &words) {
+  std::string text;
+  for (const std::string &word : words)
+    text += (text.empty() ? "" : ", ") + word;
+  return text;
+}
 
 class ModelParser {
 public:
@@ -52,14 +80,29 @@ public:
 private:
   void parseInput(const YamlMap &top, ModelSpec &model);
   void parseLayers(const YAML::Node &layers, ModelSpec &model);
-  LayerSpec parseLayer(const YAML::Node &node, size_t index);
+  // `defaultName` is the layer's name when the file gives none.
+  LayerSpec parseLayer(const YAML::Node &node, size_t index,
+                       const std::string &defaultName);
+  void parseResidual(const YamlMap &map, LayerSpec &layer);
+  void parseGraph(const YAML::Node &nodes, ModelSpec &model);
+  void parseNodeInputs(const YamlMap &map, LayerSpec &layer);
+
+  // While parsing `graph:`, nodes take 'input' or 'inputs' and may be
+  // add, mul or concat.
+  bool inGraph = false;
+  size_t layerCount = 0; // nested ones included
+  void checkUniqueNames(const LayerSpec &layer, std::set<std::string> &names);
+  void parseElementwiseFamily(const YamlMap &map, LayerSpec &layer);
+  void parseConvFamily(const YamlMap &map, LayerSpec &layer);
+  void parsePadding(const YAML::Node &node, LayerSpec &layer);
+  void parseSequenceFamily(const YamlMap &map, LayerSpec &layer);
+  double parseAlpha(const YamlMap &map, const std::string &activation);
   InitSpec parseInit(const YAML::Node &node);
   void parseLoss(const YamlMap &top, ModelSpec &model);
   void parseOptimizer(const YAML::Node &node, ModelSpec &model);
   void parseTrain(const YAML::Node &node, ModelSpec &model);
   void parseData(const YAML::Node &node, ModelSpec &model);
   SplitSpec parseSplit(const YAML::Node &node, const std::string &what);
-  std::string parseDataPath(const YamlMap &map, const std::string &key);
   void parsePasses(const YAML::Node &node);
   void parseLog(const YAML::Node &node, ModelSpec &model);
   std::string parseName(const YAML::Node &node, const std::string &field);
@@ -104,14 +147,19 @@ ModelSpec ModelParser::parse(const YAML::Node &root) {
   model.nameLoc = top.loc("model");
 
   parseInput(top, model);
-  if (top.has("graph"))
-    userError(top.loc("graph"),
-              "the 'graph:' form is not supported yet; write the model "
-              "as a chain of 'layers:'");
-  parseLayers(top.require("layers"), model);
-  if (top.has("output"))
-    userError(top.loc("output"), "'output' belongs to the 'graph:' form, "
-                                 "which is not supported yet");
+  if (top.has("graph")) {
+    if (top.has("layers"))
+      userError(top.loc("layers"), "a model has 'layers' or 'graph', not "
+                                   "both");
+    parseGraph(top.get("graph"), model);
+    model.output = asString(file, top.require("output"), "output");
+    model.outputLoc = top.loc("output");
+  } else {
+    parseLayers(top.require("layers"), model);
+    if (top.has("output"))
+      userError(top.loc("output"), "'output' belongs to the 'graph:' form",
+                "a chain of 'layers' ends in its last layer");
+  }
   parseLoss(top, model);
   parseOptimizer(top.require("optimizer"), model);
   if (top.has("train"))
@@ -142,17 +190,95 @@ void ModelParser::parseLayers(const YAML::Node &layers, ModelSpec &model) {
 
   std::set<std::string> names;
   for (size_t i = 0; i < layers.size(); ++i) {
-    LayerSpec layer = parseLayer(layers[i], i);
-    if (!names.insert(layer.name).second)
-      userError(layer.loc, "two layers are named '" + layer.name + "'",
-                "every layer needs a name of its own");
+    LayerSpec layer = parseLayer(layers[i], i, "layer" + std::to_string(i));
+    checkUniqueNames(layer, names);
     model.layers.push_back(std::move(layer));
   }
 }
 
-LayerSpec ModelParser::parseLayer(const YAML::Node &node, size_t index) {
+// Layers nested in residual blocks share one namespace with the rest,
+// since their parameters are named after them.
+void ModelParser::checkUniqueNames(const LayerSpec &layer,
+                                   std::set<std::string> &names) {
+  if (!names.insert(layer.name).second)
+    userError(layer.loc, "two layers are named '" + layer.name + "'",
+              "every layer needs a name of its own");
+  for (const LayerSpec &inner : layer.nested)
+    checkUniqueNames(inner, names);
+}
+
+void ModelParser::parseGraph(const YAML::Node &nodes, ModelSpec &model) {
+  if (!nodes.IsSequence() || nodes.size() == 0)
+    userError(locationOf(file, nodes), "'graph' must be a non-empty list");
+
+  model.isGraph = true;
+  inGraph = true;
+  std::set<std::string> names = {"input"};
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].IsMap() && !nodes[i]["name"])
+      userError(locationOf(file, nodes[i]),
+                "graph node " + std::to_string(i) + " needs a 'name'",
+                "other nodes refer to it by name");
+    LayerSpec node = parseLayer(nodes[i], i, "");
+    if (node.name == "input")
+      userError(node.loc, "'input' names the model input; give this node "
+                          "another name");
+    checkUniqueNames(node, names);
+    model.layers.push_back(std::move(node));
+  }
+  inGraph = false;
+}
+
+// A layer op reads one `input`; add, mul and concat read a list `inputs`.
+void ModelParser::parseNodeInputs(const YamlMap &map, LayerSpec &layer) {
+  bool combines = layer.op == "add" || layer.op == "mul" ||
+                  layer.op == "concat";
+  const char *key = combines ? "inputs" : "input";
+  YAML::Node given = map.require(key);
+
+  if (!combines) {
+    layer.inputs.push_back(asString(file, given, key));
+    layer.inputLocs.push_back(locationOf(file, given));
+    return;
+  }
+  if (!given.IsSequence() || given.size() < 2)
+    userError(locationOf(file, given),
+              "'" + layer.op + "' needs a list of at least two 'inputs'");
+  if (layer.op != "concat" && given.size() != 2)
+    userError(locationOf(file, given),
+              "'" + layer.op + "' takes exactly two 'inputs'");
+  for (const YAML::Node &input : given) {
+    layer.inputs.push_back(asString(file, input, key));
+    layer.inputLocs.push_back(locationOf(file, input));
+  }
+}
+
+// {op: residual, layers: [...]}: the nested layers are named
+// <parent>.<j> unless they are given names, as PyTorch names the members
+// of a Sequential.
+void ModelParser::parseResidual(const YamlMap &map, LayerSpec &layer) {
+  YAML::Node nested = map.require("layers");
+  if (!nested.IsSequence() || nested.size() == 0)
+    userError(map.loc("layers"),
+              "a residual block's 'layers' must be a non-empty list");
+  // Nested layers form a chain even inside a `graph:` node.
+  bool graphNode = inGraph;
+  inGraph = false;
+  for (size_t j = 0; j < nested.size(); ++j)
+    layer.nested.push_back(
+        parseLayer(nested[j], j, layer.name + "." + std::to_string(j)));
+  inGraph = graphNode;
+}
+
+LayerSpec ModelParser::parseLayer(const YAML::Node &node, size_t index,
+                                  const std::string &defaultName) {
   LayerSpec layer;
   layer.loc = locationOf(file, node);
+  if (++layerCount > MaxLayers)
+    userError(layer.loc, "the model has more than " +
+                             std::to_string(MaxLayers) + " layers",
+              "gradc compiles each training step as one function, which "
+              "takes too long beyond that");
   if (!node.IsMap() || !node["op"])
     userError(layer.loc, "layer " + std::to_string(index) +
                              " must be a mapping with an 'op', such as "
@@ -160,31 +286,84 @@ LayerSpec ModelParser::parseLayer(const YAML::Node &node, size_t index) {
 
   layer.op = asString(file, node["op"], "op");
   SourceLoc opLoc = locationOf(file, node["op"]);
-  if (std::find(PlannedOps.begin(), PlannedOps.end(), layer.op) !=
-      PlannedOps.end())
-    userError(opLoc, "op '" + layer.op + "' is not supported yet",
-              "supported ops: dense, flatten, relu, sigmoid, tanh");
   if (std::find(ImplementedOps.begin(), ImplementedOps.end(), layer.op) ==
       ImplementedOps.end()) {
     std::string suggestion = closestWord(layer.op, ImplementedOps);
     userError(opLoc, "unknown op '" + layer.op + "'",
-              suggestion.empty()
-                  ? "supported ops: dense, flatten, relu, sigmoid, tanh"
-                  : "did you mean '" + suggestion + "'?");
+              suggestion.empty() ? "supported ops: " + listed(ImplementedOps)
+                                 : "did you mean '" + suggestion + "'?");
   }
 
   std::vector<std::string> keys = {"op", "name"};
   if (layer.op == "dense")
-    keys.insert(keys.end(), {"units", "bias", "activation", "init"});
+    keys.insert(keys.end(), {"units", "bias", "activation", "alpha", "init"});
+  if (layer.op == "leaky_relu" || layer.op == "elu")
+    keys.push_back("alpha");
+  if (layer.op == "dropout")
+    keys.push_back("rate");
+  if (layer.op == "layernorm")
+    keys.push_back("eps");
+  if (layer.op == "batchnorm")
+    keys.insert(keys.end(), {"momentum", "eps"});
+  if (layer.op == "conv2d")
+    keys.insert(keys.end(), {"filters", "kernel", "stride", "padding", "bias",
+                             "activation", "alpha", "init"});
+  if (layer.op == "maxpool2d" || layer.op == "avgpool2d")
+    keys.insert(keys.end(), {"size", "stride"});
+  if (layer.op == "rnn")
+    keys.insert(keys.end(), {"hidden", "activation", "return"});
+  if (layer.op == "lstm")
+    keys.insert(keys.end(), {"hidden", "return"});
+  if (layer.op == "embedding")
+    keys.insert(keys.end(), {"vocab", "dim", "init"});
+  if (layer.op == "residual")
+    keys.push_back("layers");
+  bool combines = layer.op == "add" || layer.op == "mul" ||
+                  layer.op == "concat";
+  if (combines && !inGraph)
+    userError(opLoc, "'" + layer.op + "' combines named nodes, so it "
+                     "belongs to the 'graph:' form");
+  if (inGraph)
+    keys.push_back(combines ? "inputs" : "input");
+  if (layer.op == "concat")
+    keys.push_back("axis");
   std::string what = "layer " + std::to_string(index) + " (" + layer.op + ")";
   YamlMap map(file, node, what, keys);
 
-  layer.name = map.has("name") ? parseName(map.get("name"), "name")
-                               : "layer" + std::to_string(index);
-  if (layer.op != "dense")
+  layer.name =
+      map.has("name") ? parseName(map.get("name"), "name") : defaultName;
+  if (inGraph)
+    parseNodeInputs(map, layer);
+  if (layer.op == "concat")
+    layer.axis = map.getInt("axis", -1, -4, 3);
+  if (layer.op == "add" || layer.op == "mul" || layer.op == "concat")
+    return layer;
+  if (layer.op == "residual") {
+    parseResidual(map, layer);
+    return layer;
+  }
+  if (layer.op == "batchnorm") {
+    layer.momentum = map.getDouble("momentum", 0.1, 0, 1);
+    layer.eps = map.getDouble("eps", 1e-5, 1e-30, 1);
+    return layer;
+  }
+  if (layer.op == "leaky_relu" || layer.op == "elu" || layer.op == "dropout" ||
+      layer.op == "layernorm") {
+    parseElementwiseFamily(map, layer);
+    return layer;
+  }
+  if (layer.op == "rnn" || layer.op == "lstm" || layer.op == "embedding") {
+    parseSequenceFamily(map, layer);
+    return layer;
+  }
+  if (layer.op == "conv2d" || layer.op == "maxpool2d" ||
+      layer.op == "avgpool2d")
+    parseConvFamily(map, layer);
+  if (layer.op != "dense" && layer.op != "conv2d")
     return layer;
 
-  layer.units = asInt(file, map.require("units"), "units", 1, MaxDimension);
+  if (layer.op == "dense")
+    layer.units = asInt(file, map.require("units"), "units", 1, MaxDimension);
   layer.bias = map.getBool("bias", true);
   if (map.has("init"))
     layer.init = parseInit(map.get("init"));
@@ -196,13 +375,160 @@ LayerSpec ModelParser::parseLayer(const YAML::Node &node, size_t index) {
     else if (std::find(Activations.begin(), Activations.end(),
                        layer.activation) == Activations.end()) {
       std::string suggestion = closestWord(layer.activation, Activations);
-      userError(layer.activationLoc,
-                "unknown activation '" + layer.activation + "'",
-                suggestion.empty() ? "activations: relu, sigmoid, tanh, none"
+      userError(
+          layer.activationLoc, "unknown activation '" + layer.activation + "'",
+          suggestion.empty() ? "activations: " + listed(Activations) + ", none"
+                             : "did you mean '" + suggestion + "'?");
+    }
+  }
+  layer.alpha = parseAlpha(map, layer.activation);
+  return layer;
+}
+
+// The fields of leaky_relu, elu, dropout and layernorm layers, with
+// PyTorch's defaults where it has one. Dropout has no default rate: a
+// user who adds dropout has a rate in mind.
+void ModelParser::parseElementwiseFamily(const YamlMap &map, LayerSpec &layer) {
+  if (layer.op == "leaky_relu" || layer.op == "elu")
+    layer.alpha = parseAlpha(map, layer.op);
+
+  if (layer.op == "dropout") {
+    YAML::Node rate = map.require("rate");
+    layer.rate = asDouble(file, rate, "rate", -1e30, 1e30);
+    if (layer.rate < 0 || layer.rate >= 1)
+      userError(map.loc("rate"),
+                "dropout 'rate' is " + rate.Scalar() +
+                    ", but it must be at least 0 and below 1",
+                "the rate is the probability of zeroing an element; at 1 "
+                "nothing would pass");
+  }
+
+  if (layer.op == "layernorm") {
+    layer.eps = map.getDouble("eps", 1e-5, -1e30, 1e30);
+    if (layer.eps <= 0)
+      userError(map.loc("eps"),
+                "'eps' is " + map.get("eps").Scalar() +
+                    ", but it must be positive",
+                "eps keeps the division by the standard deviation finite; "
+                "PyTorch's default is 1e-5");
+  }
+}
+
+// alpha is the slope of leaky_relu and the scale of elu, whether the
+// activation is a layer of its own or a dense layer's `activation:`, as in
+// {op: dense, units: 64, activation: leaky_relu, alpha: 0.2}. Without it,
+// PyTorch's defaults apply: 0.01 for leaky_relu, 1 for elu. Other
+// activations have no alpha, and one given to them is refused rather than
+// ignored.
+double ModelParser::parseAlpha(const YamlMap &map,
+                               const std::string &activation) {
+  if (activation == "leaky_relu")
+    return map.getDouble("alpha", 0.01, -1e6, 1e6);
+  if (activation == "elu")
+    return map.getDouble("alpha", 1.0, -1e6, 1e6);
+  if (map.has("alpha"))
+    userError(
+        map.loc("alpha"),
+        "'alpha' belongs to a leaky_relu or elu activation, but this "
+        "layer's activation is " +
+            (activation.empty() ? std::string("none") : "'" + activation + "'"),
+        "remove 'alpha', or use activation: leaky_relu or elu");
+  return 0;
+}
+
+// The window of conv2d, maxpool2d and avgpool2d layers. Whether it fits
+// the input is the graph builder's to check, since only it knows shapes.
+void ModelParser::parseConvFamily(const YamlMap &map, LayerSpec &layer) {
+  bool conv = layer.op == "conv2d";
+  const std::string window = conv ? "kernel" : "size";
+  if (conv)
+    layer.filters =
+        asInt(file, map.require("filters"), "filters", 1, MaxDimension);
+  layer.kernel = asInt(file, map.require(window), window, 1, MaxDimension);
+  layer.kernelLoc = map.loc(window);
+  // A pool's windows tile the input unless told otherwise, as PyTorch's.
+  layer.stride = map.getInt("stride", conv ? 1 : layer.kernel, 1, MaxDimension);
+  if (conv && map.has("padding"))
+    parsePadding(map.get("padding"), layer);
+}
+
+// `valid`, `same`, or the number of zero rows and columns on every side.
+void ModelParser::parsePadding(const YAML::Node &node, LayerSpec &layer) {
+  const char *hint = "padding is valid, same, or the number of zeros to "
+                     "add on every side, 0 or more";
+  SourceLoc loc = locationOf(file, node);
+  if (!node.IsScalar())
+    userError(loc, "'padding' must be valid, same or a number", hint);
+
+  std::string text = node.Scalar();
+  if (text == "valid")
+    return;
+  if (text == "same") {
+    layer.padding = PaddingKind::Same;
+    return;
+  }
+  if (!text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
+                        text[0] == '-' || text[0] == '+' || text[0] == '.')) {
+    int64_t size = asInt(file, node, "padding", -MaxDimension, MaxDimension);
+    if (size < 0)
+      userError(loc, "padding " + text + " is negative", hint);
+    layer.padding = PaddingKind::Explicit;
+    layer.paddingSize = size;
+    return;
+  }
+  std::string suggestion = closestWord(text, {"valid", "same"});
+  userError(loc, "unknown padding '" + text + "'",
+            suggestion.empty() ? hint : "did you mean '" + suggestion + "'?");
+}
+
+// The fields of rnn, lstm and embedding layers. An rnn's `activation:` is
+// its recurrence's nonlinearity, as torch.nn.RNN's `nonlinearity`, not an
+// activation layer after it, so it takes only what PyTorch offers.
+void ModelParser::parseSequenceFamily(const YamlMap &map, LayerSpec &layer) {
+  if (layer.op == "embedding") {
+    layer.vocab = asInt(file, map.require("vocab"), "vocab", 1,
+                        std::numeric_limits<int64_t>::max());
+    // Ids reach the model as the floats of its input, exact only up to
+    // 2^24; beyond that, neighbouring ids would merge.
+    if (layer.vocab > MaxEmbeddingVocab)
+      userError(map.loc("vocab"),
+                "'vocab' is " + std::to_string(layer.vocab) +
+                    ", but ids travel as float32 values, which are exact "
+                    "integers only up to 2^24 = 16777216",
+                "use a vocabulary of at most 16777216 ids");
+    layer.dim = asInt(file, map.require("dim"), "dim", 1, MaxDimension);
+    if (map.has("init"))
+      layer.init = parseInit(map.get("init"));
+    return;
+  }
+
+  layer.hidden = asInt(file, map.require("hidden"), "hidden", 1, MaxDimension);
+  if (map.has("activation")) {
+    static const std::vector<std::string> Recurrences = {"tanh", "relu"};
+    layer.recurrence = asString(file, map.get("activation"), "activation");
+    if (std::find(Recurrences.begin(), Recurrences.end(), layer.recurrence) ==
+        Recurrences.end()) {
+      std::string suggestion = closestWord(layer.recurrence, Recurrences);
+      userError(map.loc("activation"),
+                "unknown rnn activation '" + layer.recurrence + "'",
+                suggestion.empty() ? "an rnn's activation is its recurrence's "
+                                     "nonlinearity: tanh or relu"
                                    : "did you mean '" + suggestion + "'?");
     }
   }
-  return layer;
+  if (map.has("return")) {
+    static const std::vector<std::string> Returns = {"last", "sequence"};
+    std::string word = asString(file, map.get("return"), "return");
+    if (std::find(Returns.begin(), Returns.end(), word) == Returns.end()) {
+      std::string suggestion = closestWord(word, Returns);
+      userError(map.loc("return"), "unknown return '" + word + "'",
+                suggestion.empty()
+                    ? "return is last (the final hidden state, [hidden]) "
+                      "or sequence (every step's, [steps, hidden])"
+                    : "did you mean '" + suggestion + "'?");
+    }
+    layer.returnSequence = word == "sequence";
+  }
 }
 
 InitSpec ModelParser::parseInit(const YAML::Node &node) {
@@ -217,11 +543,11 @@ InitSpec ModelParser::parseInit(const YAML::Node &node) {
   if (node.IsMap()) {
     YamlMap map(file, node, "init", {"normal", "uniform"});
     if (map.has("normal"))
-      return {InitKind::Normal, asDouble(file, map.get("normal"), "normal",
-                                         0, 1e6)};
+      return {InitKind::Normal,
+              asDouble(file, map.get("normal"), "normal", 0, 1e6)};
     if (map.has("uniform"))
-      return {InitKind::Uniform, asDouble(file, map.get("uniform"),
-                                          "uniform", 0, 1e6)};
+      return {InitKind::Uniform,
+              asDouble(file, map.get("uniform"), "uniform", 0, 1e6)};
     userError(map.loc(), "init needs 'normal: STD' or 'uniform: LIMIT'");
   }
 
@@ -250,48 +576,26 @@ void ModelParser::parseLoss(const YamlMap &top, ModelSpec &model) {
   else if (loss == "mse")
     model.loss = LossKind::MeanSquaredError;
   else if (loss == "bce_with_logits")
-    userError(model.lossLoc, "loss 'bce_with_logits' is not supported yet");
+    model.loss = LossKind::BceWithLogits;
   else {
     std::string suggestion =
         closestWord(loss, {"softmax_cross_entropy", "mse", "bce_with_logits"});
     userError(model.lossLoc, "unknown loss '" + loss + "'",
-              suggestion.empty() ? "losses: softmax_cross_entropy, mse"
-                                 : "did you mean '" + suggestion + "'?");
+              suggestion.empty()
+                  ? "losses: softmax_cross_entropy, mse, bce_with_logits"
+                  : "did you mean '" + suggestion + "'?");
   }
 }
 
 void ModelParser::parseOptimizer(const YAML::Node &node, ModelSpec &model) {
-  YamlMap map(file, node, "optimizer",
-              {"type", "lr", "momentum", "nesterov", "weight_decay", "beta1",
-               "beta2", "eps"});
-  std::string type = asString(file, map.require("type"), "type");
-  if (type == "adam" || type == "adamw")
-    userError(map.loc("type"), "optimizer '" + type + "' is not supported "
-                                                      "yet",
-              "use {type: sgd, lr: 0.05, momentum: 0.9}");
-  if (type != "sgd")
-    userError(map.loc("type"), "unknown optimizer '" + type + "'",
-              "optimizers: sgd");
-  for (const char *key : {"beta1", "beta2", "eps"})
-    if (map.has(key))
-      userError(map.loc(key), std::string("'") + key +
-                                  "' belongs to adam, not sgd");
-
-  OptimizerSpec &opt = model.optimizer;
-  opt.lr = asDouble(file, map.require("lr"), "lr", 0, 1e6);
-  opt.momentum = map.getDouble("momentum", 0, 0, 1);
-  opt.nesterov = map.getBool("nesterov", false);
-  opt.weightDecay = map.getDouble("weight_decay", 0, 0, 1e6);
-  if (opt.nesterov && opt.momentum == 0)
-    userError(map.loc("nesterov"), "nesterov needs a momentum above 0");
+  model.optimizer = parseOptimizerSection(file, node);
 }
 
 void ModelParser::parseTrain(const YAML::Node &node, ModelSpec &model) {
   YamlMap map(file, node, "train",
               {"batch", "epochs", "seed", "shuffle", "schedule"});
   if (map.has("schedule"))
-    userError(map.loc("schedule"),
-              "learning-rate schedules are not supported yet");
+    model.train.schedule = parseScheduleSection(file, map.get("schedule"));
   model.batchLoc = map.loc("batch");
   model.train.batch = map.getInt("batch", 32, 1, 1 << 20);
   model.train.epochs = map.getInt("epochs", 1, 1, 1000000);
@@ -321,47 +625,17 @@ void ModelParser::parseData(const YAML::Node &node, ModelSpec &model) {
 
 SplitSpec ModelParser::parseSplit(const YAML::Node &node,
                                   const std::string &what) {
-  YamlMap map(file, node, what, {"images", "labels", "x", "y", "csv",
-                                 "label"});
-  for (const char *key : {"x", "y", "csv", "label"})
-    if (map.has(key))
-      userError(map.loc(key), std::string("'") + key +
-                                  "' data is not supported yet; use IDX "
-                                  "files as {images, labels}");
-
-  SplitSpec split;
-  split.images = parseDataPath(map, "images");
-  split.labels = parseDataPath(map, "labels");
-  return split;
-}
-
-std::string ModelParser::parseDataPath(const YamlMap &map,
-                                       const std::string &key) {
-  std::string given = asString(file, map.require(key), key);
-  fs::path path(given);
-  if (path.is_relative())
-    path = fs::absolute(fs::path(file).parent_path() / path);
-
-  std::error_code error;
-  if (!fs::is_regular_file(path, error))
-    userError(map.loc(key), "data file '" + given + "' does not exist",
-              fs::path(given).is_relative()
-                  ? "relative paths are relative to the model file, so "
-                    "this is " + path.lexically_normal().string()
-                  : "");
-  return path.lexically_normal().string();
+  return parseSplitSection(file, node, what);
 }
 
 void ModelParser::parsePasses(const YAML::Node &node) {
   YamlMap map(file, node, "passes", {"batchnorm", "residual", "clip"});
   if (map.getBool("batchnorm", false))
-    userError(map.loc("batchnorm"),
-              "the batchnorm pass is not supported yet");
+    userError(map.loc("batchnorm"), "the batchnorm pass is not supported yet");
   if (map.has("residual")) {
     YAML::Node residual = map.get("residual");
     if (!residual.IsScalar() || residual.Scalar() != "false")
-      userError(map.loc("residual"),
-                "the residual pass is not supported yet");
+      userError(map.loc("residual"), "the residual pass is not supported yet");
   }
   if (map.has("clip"))
     userError(map.loc("clip"), "gradient clipping is not supported yet");
@@ -376,10 +650,8 @@ void ModelParser::parseLog(const YAML::Node &node, ModelSpec &model) {
     model.log.gradEvery = norms.getInt("every", 50, 1, 1000000000);
     model.log.gradFile = norms.getString("file", "");
   }
-  model.log.vanishingBelow =
-      map.getDouble("vanishing_below", 1e-6, 0, 1e30);
-  model.log.explodingAbove =
-      map.getDouble("exploding_above", 1e3, 0, 1e300);
+  model.log.vanishingBelow = map.getDouble("vanishing_below", 1e-6, 0, 1e30);
+  model.log.explodingAbove = map.getDouble("exploding_above", 1e3, 0, 1e300);
 }
 
 // Rejects text whose collections nest deeper than MaxNesting before
@@ -400,10 +672,15 @@ static void checkNesting(const std::string &file, const std::string &text) {
                       previous == '{' || previous == ',' || previous == ':';
     previous = c;
     if (c == '\n') {
+      // A quote also ends with its line: a plain scalar such as "a 'b" has
+      // an apostrophe that opens nothing, and it must not hide the rest of
+      // the file. A rare quoted scalar over several lines is then counted
+      // as if unquoted, which can only refuse more, never less.
       ++line;
       column = 0;
       inLineStart = true;
       inComment = false;
+      quote = 0;
       lineStartWidth = 0;
       previous = ' ';
       continue;
@@ -413,8 +690,7 @@ static void checkNesting(const std::string &file, const std::string &text) {
     if (inLineStart) {
       if (c == ' ' || c == '-') {
         if (++lineStartWidth > 2 * MaxNesting * 4)
-          userError(SourceLoc{file, line, column},
-                    "the YAML nests too deeply");
+          userError(SourceLoc{file, line, column}, "the YAML nests too deeply");
         continue;
       }
       inLineStart = false;

@@ -14,15 +14,18 @@
 namespace gradc {
 
 NodeId Graph::add(OpKind op, std::vector<NodeId> inputs, Role role,
-                  const std::string &layer) {
+                  const std::string &layer, Attrs attrs) {
   std::vector<TensorType> types;
   for (NodeId id : inputs)
     types.push_back(type(id));
-  return addTyped(op, std::move(inputs), inferType(op, types), role, layer);
+  TensorType result = inferType(op, types, attrs);
+  return addTyped(op, std::move(inputs), std::move(result), role, layer,
+                  std::move(attrs));
 }
 
 NodeId Graph::addTyped(OpKind op, std::vector<NodeId> inputs,
-                       TensorType type, Role role, const std::string &layer) {
+                       TensorType type, Role role, const std::string &layer,
+                       Attrs attrs) {
   for (NodeId id : inputs)
     internalCheck(id >= 0 && id < static_cast<NodeId>(nodes.size()),
                   std::string("'") + opName(op) + "' uses a missing node");
@@ -33,6 +36,7 @@ NodeId Graph::addTyped(OpKind op, std::vector<NodeId> inputs,
   node.type = std::move(type);
   node.role = role;
   node.layer = layer;
+  node.attrs = std::move(attrs);
   nodes.push_back(std::move(node));
   return nodes.back().id;
 }
@@ -58,6 +62,14 @@ static std::string describeNode(const Graph &graph, const Node &node) {
     text << " '" << graph.params[node.param].name << "'";
   for (size_t i = 0; i < node.inputs.size(); ++i)
     text << (i ? ", %" : " %") << node.inputs[i];
+  if (!node.attrs.empty()) {
+    const char *separator = " {";
+    for (const auto &[name, value] : node.attrs) {
+      text << separator << name << "=" << value;
+      separator = ", ";
+    }
+    text << "}";
+  }
   text << " : " << node.type.str();
   return text.str();
 }
@@ -89,8 +101,9 @@ void printGraph(const Graph &graph, std::ostream &out) {
   out << "  output %" << graph.output << "\n";
   out << "  loss %" << graph.lossNode << "\n";
   for (const Param &param : graph.params)
-    out << "  grad '" << param.name << "' %" << param.grad
-        << "  squared_norm %" << param.sqNorm << "\n";
+    if (!param.isBuffer)
+      out << "  grad '" << param.name << "' %" << param.grad
+          << "  squared_norm %" << param.sqNorm << "\n";
 }
 
 } // namespace gradc

@@ -32,6 +32,7 @@ struct Node {
   std::vector<NodeId> inputs;
   TensorType type;
   Role role = Role::Forward;
+  Attrs attrs;
   int param = -1;    // Parameter, SquaredNorm: index into Graph::params
   std::string layer; // the layer the node was made for, for dumps
 };
@@ -43,6 +44,7 @@ struct Param {
   InitSpec init;
   int64_t fanIn = 0;
   int64_t fanOut = 0;
+  bool isBuffer = false; // state such as running statistics: no gradient
   NodeId node = -1;     // its Parameter node
   NodeId grad = -1;     // the node holding d loss / d param
   NodeId sqNorm = -1;   // the squared norm of that gradient
@@ -73,10 +75,10 @@ public:
 
   // Adds a node whose type follows from its inputs' by the op's rule.
   NodeId add(OpKind op, std::vector<NodeId> inputs, Role role,
-             const std::string &layer);
+             const std::string &layer, Attrs attrs = {});
   // Adds a node of the given type: leaves and reshapes.
   NodeId addTyped(OpKind op, std::vector<NodeId> inputs, TensorType type,
-                  Role role, const std::string &layer);
+                  Role role, const std::string &layer, Attrs attrs = {});
 
   const Node &node(NodeId id) const { return nodes.at(id); }
   const TensorType &type(NodeId id) const { return nodes.at(id).type; }

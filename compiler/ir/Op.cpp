@@ -7,6 +7,8 @@
 #include "ir/Op.h"
 
 #include "frontend/Diagnostics.h"
+#include "ir/ConvOps.h"
+#include "ir/SequenceOps.h"
 
 #include <map>
 
@@ -35,6 +37,54 @@ const OpInfo &opInfo(OpKind op) {
       {OpKind::Add, {"add", 2}},
       {OpKind::SoftmaxCrossEntropyGrad, {"softmax_cross_entropy_grad", 2}},
       {OpKind::MeanSquaredErrorGrad, {"mse_grad", 2}},
+      {OpKind::LeakyRelu, {"leaky_relu", 1}},
+      {OpKind::Elu, {"elu", 1}},
+      {OpKind::Gelu, {"gelu", 1}},
+      {OpKind::Softplus, {"softplus", 1}},
+      {OpKind::Softmax, {"softmax", 1}},
+      {OpKind::Dropout, {"dropout", 1}},
+      {OpKind::LayerNorm, {"layernorm", 3}},
+      {OpKind::BceWithLogits, {"bce_with_logits", 2}},
+      {OpKind::LeakyReluGrad, {"leaky_relu_grad", 2}},
+      {OpKind::EluGrad, {"elu_grad", 2}},
+      {OpKind::GeluGrad, {"gelu_grad", 2}},
+      {OpKind::SoftplusGrad, {"softplus_grad", 2}},
+      {OpKind::SoftmaxGrad, {"softmax_grad", 2}},
+      {OpKind::DropoutGrad, {"dropout_grad", 1}},
+      {OpKind::LayerNormGrad, {"layernorm_grad", 3}},
+      {OpKind::LayerNormWeightGrad, {"layernorm_weight_grad", 2}},
+      {OpKind::BceWithLogitsGrad, {"bce_with_logits_grad", 2}},
+      {OpKind::BatchNormStats, {"batchnorm_stats", 3}},
+      {OpKind::BatchNormApply, {"batchnorm_apply", 4}},
+      {OpKind::BatchNormInputGrad, {"batchnorm_input_grad", 3}},
+      {OpKind::BatchNormStatsGrad, {"batchnorm_stats_grad", 4}},
+      {OpKind::BatchNormStatsInputGrad, {"batchnorm_stats_input_grad", 3}},
+      {OpKind::BatchNormWeightGrad, {"batchnorm_weight_grad", 3}},
+      {OpKind::ChannelSum, {"channel_sum", 1}},
+      {OpKind::Conv2d, {"conv2d", 2}},
+      {OpKind::ChannelBiasAdd, {"channel_bias_add", 2}},
+      {OpKind::MaxPool2d, {"maxpool2d", 1}},
+      {OpKind::AvgPool2d, {"avgpool2d", 1}},
+      {OpKind::Conv2dInputGrad, {"conv2d_input_grad", 2}},
+      {OpKind::Conv2dWeightGrad, {"conv2d_weight_grad", 2}},
+      {OpKind::MaxPool2dGrad, {"maxpool2d_grad", 2}},
+      {OpKind::AvgPool2dGrad, {"avgpool2d_grad", 1}},
+      {OpKind::RnnTanhScan, {"rnn_tanh_scan", 2}},
+      {OpKind::RnnReluScan, {"rnn_relu_scan", 2}},
+      {OpKind::LstmScan, {"lstm_scan", 2}},
+      {OpKind::LstmHidden, {"lstm_hidden", 1}},
+      {OpKind::LastStep, {"last_step", 1}},
+      {OpKind::Embedding, {"embedding", 2}},
+      {OpKind::RnnTanhScanGrad, {"rnn_tanh_scan_grad", 3}},
+      {OpKind::RnnReluScanGrad, {"rnn_relu_scan_grad", 3}},
+      {OpKind::LstmScanGrad, {"lstm_scan_grad", 3}},
+      {OpKind::LstmHiddenGrad, {"lstm_hidden_grad", 1}},
+      {OpKind::PrevHidden, {"prev_hidden", 1}},
+      {OpKind::LastStepGrad, {"last_step_grad", 1}},
+      {OpKind::EmbeddingGrad, {"embedding_grad", 2}},
+      {OpKind::Mul, {"mul", 2}},
+      {OpKind::Concat, {"concat", -1}},
+      {OpKind::Slice, {"slice", 1}},
       {OpKind::SquaredNorm, {"squared_norm", 1}},
   };
   auto found = Table.find(op);
@@ -51,6 +101,16 @@ bool isElementwise(OpKind op) {
   case OpKind::SigmoidGrad:
   case OpKind::TanhGrad:
   case OpKind::Add:
+  case OpKind::LeakyRelu:
+  case OpKind::Elu:
+  case OpKind::Gelu:
+  case OpKind::Softplus:
+  case OpKind::Dropout:
+  case OpKind::LeakyReluGrad:
+  case OpKind::EluGrad:
+  case OpKind::GeluGrad:
+  case OpKind::SoftplusGrad:
+  case OpKind::DropoutGrad:
     return true;
   default:
     return false;
@@ -74,8 +134,15 @@ static TensorType withLastDim(TensorType type, int64_t last) {
   return type;
 }
 
-TensorType inferType(OpKind op, const std::vector<TensorType> &in) {
-  expect(static_cast<int>(in.size()) == opInfo(op).arity, op, in);
+int64_t channelCount(const TensorType &type) {
+  return type.dims.empty() ? 1 : type.dims[0];
+}
+
+TensorType inferType(OpKind op, const std::vector<TensorType> &in,
+                     const Attrs &attrs) {
+  int arity = opInfo(op).arity;
+  expect(arity < 0 ? !in.empty() : static_cast<int>(in.size()) == arity, op,
+         in);
 
   switch (op) {
   case OpKind::MatMulNT:
@@ -137,8 +204,156 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &in) {
     expect(in[0] == in[1] && in[0].batched, op, in);
     return fixedType({});
 
+  // BatchNorm: `x` is the batched activation; C its channel count.
+  case OpKind::BatchNormStats: {
+    TensorType perChannel = fixedType({channelCount(in[0])});
+    expect(in[0].batched && in[1] == perChannel && in[2] == perChannel, op,
+           in);
+    return fixedType({2, channelCount(in[0])});
+  }
+  case OpKind::BatchNormApply:
+  case OpKind::BatchNormInputGrad: {
+    TensorType stats = fixedType({2, channelCount(in[0])});
+    TensorType perChannel = fixedType({channelCount(in[0])});
+    expect(in[0].batched && in[1] == stats && in[2] == perChannel &&
+               (in.size() == 3 || in[3] == perChannel),
+           op, in);
+    return in[0];
+  }
+  case OpKind::BatchNormStatsGrad: {
+    TensorType stats = fixedType({2, channelCount(in[0])});
+    expect(in[0].batched && in[1] == in[0] && in[2] == stats &&
+               in[3] == fixedType({channelCount(in[0])}),
+           op, in);
+    return stats;
+  }
+  case OpKind::BatchNormStatsInputGrad: {
+    TensorType stats = fixedType({2, channelCount(in[1])});
+    expect(in[1].batched && in[0] == stats && in[2] == stats, op, in);
+    return in[1];
+  }
+  case OpKind::BatchNormWeightGrad:
+    expect(in[0].batched && in[1] == in[0] &&
+               in[2] == fixedType({2, channelCount(in[0])}),
+           op, in);
+    return fixedType({channelCount(in[0])});
+  case OpKind::ChannelSum:
+    expect(in[0].batched, op, in);
+    return fixedType({channelCount(in[0])});
+
+  case OpKind::Mul:
+    expect(in[0] == in[1] && in[0].batched, op, in);
+    return in[0];
+  case OpKind::Concat: {
+    auto axis = static_cast<size_t>(attrs.at("axis"));
+    TensorType result = in[0];
+    expect(result.batched && axis < result.dims.size(), op, in);
+    for (size_t i = 1; i < in.size(); ++i) {
+      TensorType other = in[i];
+      expect(other.batched && other.dims.size() == result.dims.size(), op,
+             in);
+      other.dims[axis] = result.dims[axis];
+      expect(other == result, op, in);
+      result.dims[axis] += in[i].dims[axis];
+    }
+    return result;
+  }
+  case OpKind::Slice: {
+    auto axis = static_cast<size_t>(attrs.at("axis"));
+    auto offset = static_cast<int64_t>(attrs.at("offset"));
+    auto size = static_cast<int64_t>(attrs.at("size"));
+    expect(in[0].batched && axis < in[0].dims.size() && offset >= 0 &&
+               size > 0 && offset + size <= in[0].dims[axis],
+           op, in);
+    TensorType result = in[0];
+    result.dims[axis] = size;
+    return result;
+  }
+
   case OpKind::SquaredNorm:
     return fixedType({});
+
+  // The elementwise, normalization and regularization family.
+  case OpKind::LeakyRelu:
+  case OpKind::Elu:
+    expect(attrs.count("alpha") == 1, op, in);
+    return in[0];
+
+  case OpKind::Gelu:
+  case OpKind::Softplus:
+    return in[0];
+
+  case OpKind::Softmax:
+    expect(in[0].batched && !in[0].dims.empty(), op, in);
+    return in[0];
+
+  case OpKind::Dropout:
+  case OpKind::DropoutGrad:
+    expect(attrs.count("rate") == 1, op, in);
+    return in[0];
+
+  case OpKind::LayerNorm:
+    expect(in[0].batched && !in[0].dims.empty() &&
+               in[1] == fixedType({in[0].lastDim()}) && in[2] == in[1] &&
+               attrs.count("eps") == 1,
+           op, in);
+    return in[0];
+
+  case OpKind::LayerNormGrad:
+    expect(in[0] == in[1] && in[0].batched && !in[0].dims.empty() &&
+               in[2] == fixedType({in[0].lastDim()}) &&
+               attrs.count("eps") == 1,
+           op, in);
+    return in[0];
+
+  case OpKind::LayerNormWeightGrad:
+    expect(in[0] == in[1] && in[0].batched && !in[0].dims.empty() &&
+               attrs.count("eps") == 1,
+           op, in);
+    return fixedType({in[0].lastDim()});
+
+  case OpKind::BceWithLogits:
+    expect(in[0] == in[1] && in[0].batched, op, in);
+    return fixedType({});
+
+  case OpKind::LeakyReluGrad:
+  case OpKind::EluGrad:
+    expect(in[0] == in[1] && attrs.count("alpha") == 1, op, in);
+    return in[0];
+
+  case OpKind::GeluGrad:
+  case OpKind::SoftplusGrad:
+  case OpKind::SoftmaxGrad:
+  case OpKind::BceWithLogitsGrad:
+    expect(in[0] == in[1], op, in);
+    return in[0];
+
+  // The convolutional family: the window comes from attrs.
+  case OpKind::Conv2d:
+  case OpKind::ChannelBiasAdd:
+  case OpKind::MaxPool2d:
+  case OpKind::AvgPool2d:
+  case OpKind::Conv2dInputGrad:
+  case OpKind::Conv2dWeightGrad:
+  case OpKind::MaxPool2dGrad:
+  case OpKind::AvgPool2dGrad:
+    return inferConvType(op, in, attrs);
+
+  // The sequence family.
+  case OpKind::RnnTanhScan:
+  case OpKind::RnnReluScan:
+  case OpKind::LstmScan:
+  case OpKind::LstmHidden:
+  case OpKind::LastStep:
+  case OpKind::Embedding:
+  case OpKind::RnnTanhScanGrad:
+  case OpKind::RnnReluScanGrad:
+  case OpKind::LstmScanGrad:
+  case OpKind::LstmHiddenGrad:
+  case OpKind::PrevHidden:
+  case OpKind::LastStepGrad:
+  case OpKind::EmbeddingGrad:
+    return inferSequenceType(op, in);
 
   case OpKind::Input:
   case OpKind::Labels:

@@ -24,7 +24,8 @@ MemoryPlan planMemory(const Graph &graph) {
   for (const Param &param : graph.params) {
     plan.paramOffsets.push_back(plan.paramSize);
     plan.storage[param.node] = {StorageKind::Params, 0, plan.paramSize, -1};
-    plan.storage[param.grad] = {StorageKind::Grads, 0, plan.paramSize, -1};
+    if (param.grad >= 0)
+      plan.storage[param.grad] = {StorageKind::Grads, 0, plan.paramSize, -1};
     plan.paramSize += param.type.elements();
   }
 

@@ -14,8 +14,9 @@ namespace {
 
 constexpr const char *kFormatVersion = "1";
 
-std::string momentumName(const gradc_param_info &param) {
-  return fmt::format("optimizer.{}.momentum_buffer", param.name);
+std::string slotTensorName(const gradc_param_info &param,
+                           const std::string &slot) {
+  return fmt::format("optimizer.{}.{}", param.name, slot);
 }
 
 std::vector<int64_t> shapeOf(const gradc_param_info &param) {
@@ -133,7 +134,7 @@ HostTensor paramTensor(const gradc_param_info &param, const float *values) {
 }
 
 void saveCheckpoint(const std::string &path, const gradc_model &model,
-                    const float *params, const Sgd &optimizer,
+                    const float *params, const Optimizer &optimizer,
                     const TrainingPosition &position) {
   SafeTensors file;
   std::vector<std::string> order;
@@ -143,13 +144,15 @@ void saveCheckpoint(const std::string &path, const gradc_model &model,
     order.push_back(param.name);
   }
   if (optimizer.hasState()) {
-    for (int index = 0; index < model.num_params; ++index) {
-      const gradc_param_info &param = model.params[index];
-      if (param.is_buffer)
-        continue;
-      file.tensors[momentumName(param)] =
-          paramTensor(param, optimizer.momentumBuffer().data());
-      order.push_back(momentumName(param));
+    for (const OptimizerSlot &slot : optimizer.slots()) {
+      for (int index = 0; index < model.num_params; ++index) {
+        const gradc_param_info &param = model.params[index];
+        if (param.is_buffer)
+          continue;
+        const std::string name = slotTensorName(param, slot.name);
+        file.tensors[name] = paramTensor(param, slot.values.data());
+        order.push_back(name);
+      }
     }
   }
 
@@ -165,6 +168,8 @@ void saveCheckpoint(const std::string &path, const gradc_model &model,
       {"loss_sum", fmt::format("{:.17g}", position.loss_sum)},
       {"correct", std::to_string(position.correct)},
       {"seen", std::to_string(position.seen)},
+      {"optimizer", optimizer.name()},
+      {"optimizer_step", std::to_string(optimizer.steps())},
   };
 
   try {
@@ -181,30 +186,52 @@ void loadParameters(const std::string &path, const gradc_model &model,
   copyParameters(readCheckpoint(path), path, model, params);
 }
 
-ResumeState loadForResume(const std::string &path, const gradc_model &model,
-                          float *params) {
+TrainingPosition loadForResume(const std::string &path,
+                               const gradc_model &model, float *params,
+                               Optimizer &optimizer) {
   const SafeTensors file = readCheckpoint(path);
-  ResumeState state;
-  state.position = readPosition(file, path);
+  const TrainingPosition position = readPosition(file, path);
   copyParameters(file, path, model, params);
 
-  // The buffers are there when the saving run used momentum and had taken
-  // a step; otherwise the optimizer starts fresh, as PyTorch's does.
-  bool has_momentum = false;
-  for (int index = 0; index < model.num_params; ++index)
-    if (!model.params[index].is_buffer &&
-        file.tensors.count(momentumName(model.params[index])))
-      has_momentum = true;
-  if (!has_momentum)
-    return state;
+  // Checkpoints written before adam was added name no optimizer; sgd wrote
+  // them, and counted its steps with the run's.
+  const auto saved_by = file.metadata.find("optimizer");
+  const std::string saved_optimizer =
+      saved_by == file.metadata.end() ? "sgd" : saved_by->second;
+  if (saved_optimizer != optimizer.name())
+    throw UserError(fmt::format("'{}' was saved by a run that trained with "
+                                "{}, but this model trains with {}",
+                                path, saved_optimizer, optimizer.name()),
+                    "start from its parameters alone with --load");
+  const int64_t steps =
+      file.metadata.count("optimizer_step")
+          ? parseMetadata<int64_t>(file, path, "optimizer_step")
+          : position.step;
 
-  state.momentum.assign(static_cast<size_t>(model.param_size), 0.0f);
-  for (int index = 0; index < model.num_params; ++index) {
-    const gradc_param_info &param = model.params[index];
-    if (!param.is_buffer)
-      copyTensor(file, path, momentumName(param), param, state.momentum.data());
+  // The slots are there when the saving run had taken a step with an
+  // optimizer that keeps state; otherwise the optimizer starts fresh.
+  bool has_state = false;
+  for (const std::string &slot : optimizer.slotNames())
+    for (int index = 0; index < model.num_params; ++index)
+      if (!model.params[index].is_buffer &&
+          file.tensors.count(slotTensorName(model.params[index], slot)))
+        has_state = true;
+  if (!has_state)
+    return position;
+
+  std::vector<OptimizerSlot> slots;
+  for (const std::string &slot : optimizer.slotNames()) {
+    std::vector<float> values(static_cast<size_t>(model.param_size), 0.0f);
+    for (int index = 0; index < model.num_params; ++index) {
+      const gradc_param_info &param = model.params[index];
+      if (!param.is_buffer)
+        copyTensor(file, path, slotTensorName(param, slot), param,
+                   values.data());
+    }
+    slots.push_back({slot, std::move(values)});
   }
-  return state;
+  optimizer.restore(std::move(slots), steps);
+  return position;
 }
 
 } // namespace gradc

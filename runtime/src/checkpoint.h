@@ -1,15 +1,17 @@
 // Checkpoints: safetensors files of F32 tensors named as PyTorch names the
 // parameters ("<layer>.<param>", buffers included), so they load into the
 // equivalent torch.nn model. A training checkpoint adds the optimizer's
-// state as optimizer.<param>.momentum_buffer and the training position in
-// the header's __metadata__, which is all `train --resume` needs to end
-// bit for bit where an uninterrupted run ends: the random streams are
-// derived from the seed and the position (see rng.h).
+// state as optimizer.<param>.<slot> (momentum_buffer for sgd, exp_avg and
+// exp_avg_sq for adam and adamw), and the optimizer's name and step count
+// and the training position in the header's __metadata__, which is all
+// `train --resume` needs to end bit for bit where an uninterrupted run
+// ends: the random streams are derived from the seed and the position (see
+// rng.h), and the learning rate from the epoch (see schedule.h).
 #ifndef GRADC_RUNTIME_CHECKPOINT_H
 #define GRADC_RUNTIME_CHECKPOINT_H
 
 #include "gradc/abi.h"
-#include "sgd.h"
+#include "optimizer.h"
 #include "tensor_io.h"
 
 #include <cstdint>
@@ -38,7 +40,7 @@ HostTensor paramTensor(const gradc_param_info &param, const float *values);
 
 // Writes parameters, optimizer state and position atomically.
 void saveCheckpoint(const std::string &path, const gradc_model &model,
-                    const float *params, const Sgd &optimizer,
+                    const float *params, const Optimizer &optimizer,
                     const TrainingPosition &position);
 
 // Reads the parameters alone (a PyTorch state_dict saved with the same
@@ -46,14 +48,14 @@ void saveCheckpoint(const std::string &path, const gradc_model &model,
 void loadParameters(const std::string &path, const gradc_model &model,
                     float *params);
 
-struct ResumeState {
-  TrainingPosition position;
-  std::vector<float> momentum; // flat layout; empty when not saved
-};
-
-// Reads parameters, optimizer state and position of a training checkpoint.
-ResumeState loadForResume(const std::string &path, const gradc_model &model,
-                          float *params);
+// Reads parameters, optimizer state and position of a training
+// checkpoint, restores the state into `optimizer` and returns the
+// position. A checkpoint without optimizer state (saved before the first
+// step, or by sgd without momentum) leaves the optimizer fresh, as
+// PyTorch's is; one saved by another optimizer is refused.
+TrainingPosition loadForResume(const std::string &path,
+                               const gradc_model &model, float *params,
+                               Optimizer &optimizer);
 
 } // namespace gradc
 

@@ -1,7 +1,9 @@
 // `gradcheck`: compares every parameter's gradient from the backward pass
 // with central finite differences, (L(p + eps) - L(p - eps)) / (2 eps), on
-// a small random batch: x standard normal, random class ids or standard
-// normal targets, parameters initialized from the seed. It runs in double
+// a small random batch: x standard normal (random ids below the
+// vocabulary when the first layer is an embedding), random class ids,
+// standard normal targets (mse) or uniform ones in [0, 1) (bce_with_logits),
+// parameters initialized from the seed. It runs in double
 // precision when the model has double entry points, in float otherwise.
 //
 // The error is honest about what finite differences can resolve. Rounding
@@ -122,10 +124,17 @@ private:
     x_.resize(static_cast<size_t>(count * model_.input_size));
     for (Real &value : x_)
       value = static_cast<Real>(rng.normal());
-    if (model_.loss == GRADC_LOSS_MSE) {
+    // An embedding reads ids; normal draws would name no row.
+    if (model_.input_is_ids)
+      for (Real &value : x_)
+        value = static_cast<Real>(
+            rng.below(static_cast<uint64_t>(model_.input_vocab)));
+    if (model_.loss != GRADC_LOSS_SOFTMAX_CROSS_ENTROPY) {
+      // Binary cross-entropy's targets are probabilities.
+      const bool probabilities = model_.loss == GRADC_LOSS_BCE_WITH_LOGITS;
       targets_.resize(static_cast<size_t>(count * model_.output_size));
       for (Real &value : targets_)
-        value = static_cast<Real>(rng.normal());
+        value = static_cast<Real>(probabilities ? rng.uniform() : rng.normal());
     } else {
       for (int64_t i = 0; i < count; ++i)
         labels_.push_back(static_cast<int32_t>(

@@ -53,18 +53,44 @@ void printParameters(const gradc_model &model) {
 }
 
 std::string splitText(const gradc_split &split) {
-  if (!split.images || !split.labels)
-    return "none";
-  return fmt::format("'{}' and '{}'", split.images, split.labels);
+  if (split.images && split.labels)
+    return fmt::format("'{}' and '{}'", split.images, split.labels);
+  if (split.x && split.y)
+    return fmt::format("'{}' and '{}'", split.x, split.y);
+  if (split.csv)
+    return fmt::format("'{}' with the target in column {}", split.csv,
+                       split.label_column);
+  return "none";
+}
+
+std::string optimizerText(const gradc_config &config) {
+  if (config.optimizer == GRADC_OPTIMIZER_SGD)
+    return fmt::format("sgd, lr {:g}, momentum {:g}, nesterov {}, "
+                       "weight_decay {:g}",
+                       config.lr, config.momentum,
+                       config.nesterov ? "yes" : "no", config.weight_decay);
+  return fmt::format("{}, lr {:g}, beta1 {:g}, beta2 {:g}, eps {:g}, "
+                     "weight_decay {:g}",
+                     config.optimizer == GRADC_OPTIMIZER_ADAMW ? "adamw"
+                                                               : "adam",
+                     config.lr, config.beta1, config.beta2, config.eps,
+                     config.weight_decay);
+}
+
+std::string scheduleText(const gradc_config &config) {
+  if (config.schedule == GRADC_SCHEDULE_STEP)
+    return fmt::format("step, lr times {:g} every {} epochs",
+                       config.schedule_gamma, config.schedule_every);
+  if (config.schedule == GRADC_SCHEDULE_COSINE)
+    return "cosine, to 0 over the epochs";
+  return "none";
 }
 
 void printConfig(const gradc_config &config) {
-  fmt::print("optimizer: sgd, lr {:g}, momentum {:g}, nesterov {}, "
-             "weight_decay {:g}\n",
-             config.lr, config.momentum, config.nesterov ? "yes" : "no",
-             config.weight_decay);
-  fmt::print("train: batch {}, epochs {}, seed {}, shuffle {}\n", config.batch,
-             config.epochs, config.seed, config.shuffle ? "yes" : "no");
+  fmt::print("optimizer: {}\n", optimizerText(config));
+  fmt::print("train: batch {}, epochs {}, seed {}, shuffle {}, schedule {}\n",
+             config.batch, config.epochs, config.seed,
+             config.shuffle ? "yes" : "no", scheduleText(config));
   fmt::print("data: train {}, test {}\n", splitText(config.train),
              splitText(config.test));
   std::string inputs = fmt::format("inputs: x * {:g}", config.scale);

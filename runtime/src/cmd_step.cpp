@@ -3,7 +3,8 @@
 // compare gradc's arithmetic with PyTorch's tensor by tensor. The
 // gradients are the backward pass's (PyTorch's .grad after backward()),
 // taken before weight decay and momentum; the optimizer starts fresh, as a
-// new torch.optim.SGD does.
+// new torch.optim optimizer does, at the base learning rate (a schedule's
+// rate for the first epoch).
 #include "checkpoint.h"
 #include "command_support.h"
 #include "commands.h"
@@ -86,8 +87,9 @@ int runStep(const gradc_model &model, const Options &options) {
       network.trainStep(view, deriveSeed(seed, RngStream::Dropout, 1));
 
   const std::vector<float> grads = network.grads;
-  Sgd sgd(model, resolveSgd(config, options));
-  sgd.step(network.params.data(), network.grads.data());
+  const std::unique_ptr<Optimizer> optimizer =
+      makeOptimizer(model, resolveOptimizer(config, options));
+  optimizer->step(network.params.data(), network.grads.data());
 
   SafeTensors dump;
   std::vector<std::string> order = {"loss"};

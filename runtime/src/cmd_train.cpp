@@ -17,10 +17,10 @@ namespace {
 // Continues a saved run. The seed and the position come from the
 // checkpoint, since a different seed would make a different run.
 TrainingPosition resume(const gradc_model &model, const Options &options,
-                        int64_t batch, Network<float> &network, Sgd &sgd) {
-  ResumeState state =
-      loadForResume(options.resume, model, network.params.data());
-  TrainingPosition &position = state.position;
+                        int64_t batch, Network<float> &network,
+                        Optimizer &optimizer) {
+  const TrainingPosition position = loadForResume(
+      options.resume, model, network.params.data(), optimizer);
   if (position.batch_in_epoch > 0 && position.batch != batch)
     throw UserError(fmt::format("'{}' stopped inside an epoch of batches of "
                                 "{}, but this run uses batches of {}",
@@ -31,8 +31,6 @@ TrainingPosition resume(const gradc_model &model, const Options &options,
                "warning: --seed {} is ignored; '{}' continues the run seeded "
                "with {}\n",
                *options.seed, options.resume, position.seed);
-  if (!state.momentum.empty())
-    sgd.restoreMomentumBuffer(std::move(state.momentum));
   note(options, "resuming '{}' after {} epochs and {} steps", options.resume,
        position.epoch, position.step);
   return position;
@@ -55,8 +53,8 @@ void checkSaveFolder(const std::string &path) {
 }
 
 std::string noTrainingDataHint() {
-  return "give --train-images and --train-labels (IDX), or --train-x and "
-         "--train-y (.npy)";
+  return "give --train-images and --train-labels (IDX), --train-x and "
+         "--train-y (.npy), or --train-csv and --train-label-column";
 }
 
 } // namespace
@@ -81,10 +79,11 @@ int runTrain(const gradc_model &model, const Options &options) {
 
   const int64_t batch = resolveBatch(config, options);
   Network<float> network(model);
-  Sgd sgd(model, resolveSgd(config, options));
+  const std::unique_ptr<Optimizer> optimizer =
+      makeOptimizer(model, resolveOptimizer(config, options));
   TrainingPosition start;
   if (!options.resume.empty()) {
-    start = resume(model, options, batch, network, sgd);
+    start = resume(model, options, batch, network, *optimizer);
   } else {
     start.seed = resolveSeed(config, options);
     startParameters(model, options, start.seed, network);
@@ -100,6 +99,7 @@ int runTrain(const gradc_model &model, const Options &options) {
   plan.batch = batch;
   plan.max_steps = options.steps;
   plan.shuffle = config.shuffle != 0;
+  plan.schedule = resolveSchedule(config);
   plan.save_path = options.save;
   plan.metrics_path = options.metrics;
   plan.append_logs = !options.resume.empty();
@@ -107,8 +107,8 @@ int runTrain(const gradc_model &model, const Options &options) {
   note(options, "training {} epochs in batches of {} ({} per epoch)",
        plan.epochs, batch, (train.count + batch - 1) / batch);
 
-  Trainer trainer(network, sgd, grad_log, train, test ? &*test : nullptr, plan,
-                  start);
+  Trainer trainer(network, *optimizer, grad_log, train,
+                  test ? &*test : nullptr, plan, start);
   const TrainingPosition end = trainer.run();
   printGradSummary(model, grad_log, !options.quiet, stdout, stderr);
   if (!options.save.empty())

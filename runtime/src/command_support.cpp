@@ -4,6 +4,7 @@
 #include "checkpoint.h"
 #include "errors.h"
 #include "init.h"
+#include "input_ids.h"
 #include "names.h"
 #include "tensor_io.h"
 
@@ -19,6 +20,7 @@ Dataset loadSplit(const gradc_model &model, const DataFiles &files,
     throw UserError(
         fmt::format("'{}' holds no {} samples", files.inputs, split),
         fmt::format("the path came from {}", files.origin));
+  checkDatasetIds(model, data, files.inputs, transform);
   std::string conversion = fmt::format("x * {:g}", transform.scale);
   if (transform.normalize)
     conversion +=
@@ -58,6 +60,7 @@ HostTensor readModelInputs(const gradc_model &model, const std::string &path,
         fmt::format("the first axis counts the samples: give [N, {}]",
                     fmt::join(model.input_shape,
                               model.input_shape + model.input_rank, ", ")));
+  checkInputIds(model, inputs.data, path, false);
   return inputs;
 }
 

@@ -1,6 +1,7 @@
 // Loading a split and cutting it into batches (see dataset.h).
 #include "dataset.h"
 
+#include "csv_reader.h"
 #include "errors.h"
 #include "names.h"
 #include "tensor_io.h"
@@ -173,12 +174,72 @@ void checkClassIds(const gradc_model &model, const DataFiles &files,
   }
 }
 
+// A CSV split: the label column is the target, the other columns the
+// input.
+void readCsvSplit(const gradc_model &model, const DataFiles &files,
+                  const InputTransform &transform, Dataset &data) {
+  const CsvTable table = readOrExplain(
+      [&] { return readCsv(files.inputs); }, data.split + " data", files);
+  const int64_t label = files.label_column;
+  if (label < 0 || label >= table.columns)
+    throw UserError(fmt::format("'{}' has {}, so column {} cannot be the "
+                                "label",
+                                files.inputs, countOf(table.columns, "column"),
+                                label),
+                    fmt::format("columns count from 0; the label column came "
+                                "from {}",
+                                files.origin));
+  if (table.columns - 1 != model.input_size)
+    throw UserError(
+        fmt::format("the rows of '{}' have {} ({} less the label), but the "
+                    "model's input is {} ({})",
+                    files.inputs, countOf(table.columns - 1, "feature column"),
+                    countOf(table.columns, "column"),
+                    formatShape(model.input_rank, model.input_shape),
+                    countOf(model.input_size, "value")),
+        "give data made for this model, or build a model whose input has as "
+        "many values");
+
+  // The label is a class id unless the model predicts one number that is
+  // not a class score.
+  const bool class_ids = model.loss == GRADC_LOSS_SOFTMAX_CROSS_ENTROPY ||
+                         model.output_size != 1;
+  data.count = table.rows;
+  data.sample_size = model.input_size;
+  data.inputs.reserve(static_cast<size_t>(table.rows * model.input_size));
+  for (int64_t row = 0; row < table.rows; ++row) {
+    const float *values = table.values.data() + row * table.columns;
+    for (int64_t column = 0; column < table.columns; ++column)
+      if (column != label)
+        data.inputs.push_back(transform.apply(values[column]));
+
+    const float target = values[label];
+    if (!class_ids) {
+      data.targets.push_back(target);
+      continue;
+    }
+    if (!(target >= 0 && target < static_cast<float>(model.output_size)) ||
+        std::floor(target) != target)
+      throw UserError(
+          fmt::format("'{}' holds {} in the label column {} of data row {}, "
+                      "which is not a class id of the model's {} outputs",
+                      files.inputs, target, label, row + 1,
+                      model.output_size),
+          "class ids are whole numbers that count from 0");
+    data.labels.push_back(static_cast<int32_t>(target));
+  }
+}
+
 } // namespace
 
 Dataset loadDataset(const gradc_model &model, const DataFiles &files,
                     const InputTransform &transform, const std::string &split) {
   Dataset data;
   data.split = split;
+  if (files.kind == FileKind::Csv) {
+    readCsvSplit(model, files, transform, data);
+    return data;
+  }
   readInputs(model, files, transform, data);
   readTargets(model, files, data);
   checkClassIds(model, files, data);
@@ -217,15 +278,15 @@ void gatherBatch(const gradc_model &model, const Dataset &data,
       batch.labels.push_back(data.labels[index]);
 
   batch.targets.clear();
-  if (model.loss != GRADC_LOSS_MSE)
+  if (model.loss == GRADC_LOSS_SOFTMAX_CROSS_ENTROPY)
     return;
   const int64_t outputs = model.output_size;
   batch.targets.assign(static_cast<size_t>(count * outputs), 0.0f);
   for (int64_t row = 0; row < count; ++row) {
     float *to = batch.targets.data() + row * outputs;
     if (data.hasClasses()) {
-      // An mse model trained on class ids learns their one-hot encoding
-      // over the outputs, as a Keras user would write it.
+      // An mse or bce_with_logits model trained on class ids learns their
+      // one-hot encoding over the outputs, as a Keras user would write it.
       to[batch.labels[row]] = 1.0f;
     } else {
       std::copy_n(data.targets.data() + indices[row] * outputs, outputs, to);

@@ -2,8 +2,11 @@
 // memory and are converted batch by batch through a 256-entry table
 // (x * scale, then (x - mean) / std when normalize is set), so a data set
 // costs one byte per value. .npy inputs are converted once when loaded.
-// Class ids are int32; for a model trained with mse they become one-hot
-// targets batch by batch.
+// Class ids are int32; for a model trained with mse or bce_with_logits they
+// become one-hot targets batch by batch. A CSV row is one sample: the
+// label column holds its class id, or its target when the model has a
+// single output and a loss other than softmax cross-entropy; the other
+// columns, in order, are its input, converted once when loaded.
 #ifndef GRADC_RUNTIME_DATASET_H
 #define GRADC_RUNTIME_DATASET_H
 
@@ -16,14 +19,15 @@
 
 namespace gradc {
 
-enum class FileKind { Idx, Npy };
+enum class FileKind { Idx, Npy, Csv };
 
 // Where one split comes from.
 struct DataFiles {
-  std::string inputs;
-  std::string targets;
+  std::string inputs;  // the CSV file for FileKind::Csv
+  std::string targets; // empty for FileKind::Csv
   FileKind kind = FileKind::Idx;
   std::string origin; // "--train-images" or "the model file", for hints
+  int64_t label_column = -1; // FileKind::Csv: the target's column
 };
 
 struct InputTransform {

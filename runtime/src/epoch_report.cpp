@@ -1,5 +1,5 @@
 // See epoch_report.h. The metrics keys are the product contract's; "step",
-// "test_loss" and "partial" are additions.
+// "lr", "test_loss" and "partial" are additions.
 #include "epoch_report.h"
 
 #include <cmath>
@@ -10,8 +10,11 @@ namespace gradc {
 
 std::string consoleLine(const EpochReport &report) {
   const auto digits = fmt::formatted_size("{}", report.epochs);
-  std::string line = fmt::format("epoch {:>{}}/{}  loss {:.4f}", report.epoch,
-                                 digits, report.epochs, report.loss);
+  std::string line =
+      fmt::format("epoch {:>{}}/{}", report.epoch, digits, report.epochs);
+  if (report.lr)
+    line += fmt::format("  lr {:.4g}", *report.lr);
+  line += fmt::format("  loss {:.4f}", report.loss);
   if (report.train_accuracy)
     line += fmt::format("  train_acc {:.4f}", *report.train_accuracy);
   // Where accuracy does not apply, the test loss is the one test measure.
@@ -31,6 +34,8 @@ std::string metricsLine(const EpochReport &report) {
   nlohmann::ordered_json record;
   record["epoch"] = report.epoch;
   record["step"] = report.step;
+  if (report.lr)
+    record["lr"] = *report.lr;
   record["loss"] = report.loss;
   if (report.train_accuracy)
     record["train_acc"] = *report.train_accuracy;

@@ -16,6 +16,7 @@ struct EpochReport {
   int64_t batches = 0;
   int64_t batches_in_epoch = 0; // fewer batches means --steps stopped it
 
+  std::optional<double> lr; // given when a schedule changes it
   double loss = 0;
   std::optional<double> train_accuracy;
   std::optional<double> test_loss;
@@ -26,7 +27,7 @@ struct EpochReport {
 };
 
 // "epoch  3/10  loss 0.3121  train_acc 0.8871  test_acc 0.8702  2.1 s
-// 28571 samples/s"
+// 28571 samples/s", with "lr 0.05" after the epoch when a schedule is set
 std::string consoleLine(const EpochReport &report);
 
 // {"epoch":3,"loss":0.3121,...}, without the newline.

@@ -10,10 +10,10 @@ BatchView<float> batchView(const gradc_model &model, const Batch &batch) {
   BatchView<float> view;
   view.count = batch.count;
   view.x = batch.x.data();
-  if (model.loss == GRADC_LOSS_MSE)
-    view.targets = batch.targetsOrNull();
-  else
+  if (model.loss == GRADC_LOSS_SOFTMAX_CROSS_ENTROPY)
     view.labels = batch.labelsOrNull();
+  else
+    view.targets = batch.targetsOrNull();
   return view;
 }
 

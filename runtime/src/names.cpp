@@ -20,6 +20,8 @@ std::string lossName(int loss) {
     return "softmax_cross_entropy";
   case GRADC_LOSS_MSE:
     return "mse";
+  case GRADC_LOSS_BCE_WITH_LOGITS:
+    return "bce_with_logits";
   }
   return fmt::format("unknown loss {}", loss);
 }

@@ -51,14 +51,19 @@ void checkSubcommand(int argc, char **argv) {
 }
 
 // Options CLI11 cannot store as std::optional directly: the value is parsed
-// into a plain variable and kept only when the option was given.
+// into a plain variable and kept only when the option was given. One
+// Optional serves the same option of several subcommands, so it remembers
+// each registration; only the subcommand being run can have a count.
 template <typename T> struct Optional {
   T value{};
-  CLI::Option *option = nullptr;
+  std::vector<CLI::Option *> registrations;
+
+  void add(CLI::Option *option) { registrations.push_back(option); }
 
   void copyTo(std::optional<T> &target) const {
-    if (option && option->count() > 0)
-      target = value;
+    for (const CLI::Option *option : registrations)
+      if (option->count() > 0)
+        target = value;
   }
 };
 
@@ -79,21 +84,22 @@ struct Parser {
   }
 
   void addLr(CLI::App *command) {
-    lr.option = command->add_option("--lr", lr.value, "learning rate")
-                    ->check(kNonNegative);
+    lr.add(command->add_option("--lr", lr.value, "learning rate")
+               ->check(kNonNegative));
   }
 
   void addSeed(CLI::App *command, const std::string &description) {
-    seed.option = command->add_option("--seed", seed.value, description);
+    seed.add(command->add_option("--seed", seed.value, description));
   }
 
   void addBatch(CLI::App *command,
                 const std::string &description = "samples per batch") {
-    batch.option = command->add_option("--batch", batch.value, description)
-                       ->check(kPositive);
+    batch.add(command->add_option("--batch", batch.value, description)
+                  ->check(kPositive));
   }
 
-  // --<split>-images and --<split>-labels, or --<split>-x and --<split>-y.
+  // --<split>-images and --<split>-labels, --<split>-x and --<split>-y, or
+  // --<split>-csv and --<split>-label-column.
   void addData(CLI::App *command, const std::string &split,
                const std::string &words, SplitOptions &files) {
     auto *images =
@@ -108,6 +114,21 @@ struct Parser {
         command->add_option(fmt::format("--{}-y", split), files.y,
                             fmt::format("{} labels or targets, .npy", words));
     pairUp(images, labels, x, y);
+
+    auto *csv =
+        command->add_option(fmt::format("--{}-csv", split), files.csv,
+                            fmt::format("{} samples, CSV", words));
+    auto *label_column =
+        command
+            ->add_option(fmt::format("--{}-label-column", split),
+                         files.label_column,
+                         "the column of --" + split +
+                             "-csv that holds the target, from 0")
+            ->check(kNonNegative);
+    csv->needs(label_column);
+    label_column->needs(csv);
+    for (CLI::Option *other : {images, labels, x, y})
+      csv->excludes(other);
   }
 
   // Inputs and labels come in pairs, and one split is read from one kind
@@ -127,18 +148,17 @@ struct Parser {
   void addTrain() {
     CLI::App *train = app.add_subcommand("train", "train the model");
     train->callback([this] { options.command = Command::Train; });
-    epochs.option = train
-                        ->add_option("--epochs", epochs.value,
-                                     "epochs in total, counting resumed ones")
-                        ->check(kNonNegative);
+    epochs.add(train
+                   ->add_option("--epochs", epochs.value,
+                                "epochs in total, counting resumed ones")
+                   ->check(kPositive));
     addBatch(train);
     addLr(train);
     addSeed(train, "seed for initialization and shuffling");
-    steps.option =
-        train
-            ->add_option("--steps", steps.value,
-                         "stop after this many optimizer steps in total")
-            ->check(kPositive);
+    steps.add(train
+                  ->add_option("--steps", steps.value,
+                               "stop after this many optimizer steps in total")
+                  ->check(kPositive));
     train->add_option("--threads", options.threads, "threads to use")
         ->check(kPositive);
     auto *load = train->add_option("--load", options.load,
@@ -154,11 +174,11 @@ struct Parser {
                       "write one JSON line per epoch to this file");
     train->add_option("--grad-log", options.grad_log,
                       "write gradient norms as CSV to this file");
-    grad_every.option =
+    grad_every.add(
         train
             ->add_option("--grad-every", grad_every.value,
                          "log gradient norms at step 1 and every N steps")
-            ->check(kPositive);
+            ->check(kPositive));
     train->add_flag("-q,--quiet", options.quiet,
                     "print only warnings and errors");
     addData(train, "train", "training", options.data.train);
@@ -213,13 +233,12 @@ struct Parser {
     CLI::App *gradcheck = app.add_subcommand(
         "gradcheck", "compare the backward pass with finite differences");
     gradcheck->callback([this] { options.command = Command::Gradcheck; });
-    eps.option =
-        gradcheck->add_option("--eps", eps.value, "finite-difference step")
-            ->check(kPositive);
-    tol.option = gradcheck
-                     ->add_option("--tol", tol.value,
-                                  "largest relative error that passes")
-                     ->check(kPositive);
+    eps.add(gradcheck->add_option("--eps", eps.value, "finite-difference step")
+                ->check(kPositive));
+    tol.add(gradcheck
+                ->add_option("--tol", tol.value,
+                             "largest relative error that passes")
+                ->check(kPositive));
     addBatch(gradcheck, "samples in the random batch");
     addSeed(gradcheck, "seed for parameters and the batch");
     addVerbose(gradcheck);

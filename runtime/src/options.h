@@ -18,6 +18,8 @@ enum class Command { Train, Eval, Predict, Step, Gradcheck, Info };
 struct SplitOptions {
   std::string images, labels; // IDX
   std::string x, y;           // .npy
+  std::string csv;            // CSV, with the target in label_column
+  int64_t label_column = -1;
 };
 
 struct DataOptions {

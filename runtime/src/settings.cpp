@@ -26,12 +26,25 @@ std::optional<DataFiles> chooseFiles(const std::string &split,
   if (!given.x.empty())
     return DataFiles{given.x, given.y, FileKind::Npy,
                      fmt::format("--{0}-x and --{0}-y", split)};
+  if (!given.csv.empty())
+    return DataFiles{given.csv, "", FileKind::Csv,
+                     fmt::format("--{0}-csv and --{0}-label-column", split),
+                     given.label_column};
+
+  const std::string from_model_file = fmt::format(
+      "data.{0} in the model file; give --{0}-images and --{0}-labels, "
+      "--{0}-x and --{0}-y, or --{0}-csv and --{0}-label-column to read "
+      "other files",
+      split);
   if (configured.images && configured.labels)
     return DataFiles{configured.images, configured.labels,
-                     kindOfPath(configured.images),
-                     fmt::format("data.{} in the model file; give --{}-images "
-                                 "and --{}-labels to read other files",
-                                 split, split, split)};
+                     kindOfPath(configured.images), from_model_file};
+  if (configured.x && configured.y)
+    return DataFiles{configured.x, configured.y, FileKind::Npy,
+                     from_model_file};
+  if (configured.csv)
+    return DataFiles{configured.csv, "", FileKind::Csv, from_model_file,
+                     configured.label_column};
   return std::nullopt;
 }
 
@@ -48,16 +61,57 @@ DataSettings resolveData(const gradc_config &config, const DataOptions &data) {
   return settings;
 }
 
-SgdSettings resolveSgd(const gradc_config &config, const Options &options) {
-  if (config.optimizer != GRADC_OPTIMIZER_SGD)
+OptimizerSettings resolveOptimizer(const gradc_config &config,
+                                   const Options &options) {
+  OptimizerSettings settings;
+  switch (config.optimizer) {
+  case GRADC_OPTIMIZER_SGD:
+    settings.kind = OptimizerKind::Sgd;
+    break;
+  case GRADC_OPTIMIZER_ADAM:
+    settings.kind = OptimizerKind::Adam;
+    break;
+  case GRADC_OPTIMIZER_ADAMW:
+    settings.kind = OptimizerKind::AdamW;
+    break;
+  default:
     throw std::logic_error(fmt::format(
         "the model asks for optimizer {}, which this runtime does not have",
         config.optimizer));
-  SgdSettings settings;
+  }
   settings.lr = options.lr.value_or(config.lr);
-  settings.momentum = config.momentum;
   settings.weight_decay = config.weight_decay;
+  settings.momentum = config.momentum;
   settings.nesterov = config.nesterov != 0;
+  settings.beta1 = config.beta1;
+  settings.beta2 = config.beta2;
+  settings.eps = config.eps;
+  return settings;
+}
+
+ScheduleSettings resolveSchedule(const gradc_config &config) {
+  ScheduleSettings settings;
+  switch (config.schedule) {
+  case GRADC_SCHEDULE_NONE:
+    settings.kind = ScheduleKind::None;
+    break;
+  case GRADC_SCHEDULE_STEP:
+    settings.kind = ScheduleKind::Step;
+    break;
+  case GRADC_SCHEDULE_COSINE:
+    settings.kind = ScheduleKind::Cosine;
+    break;
+  default:
+    throw std::logic_error(fmt::format(
+        "the model asks for schedule {}, which this runtime does not have",
+        config.schedule));
+  }
+  if (settings.kind == ScheduleKind::Step && config.schedule_every < 1)
+    throw std::logic_error(fmt::format("the model's step schedule decays "
+                                       "every {} epochs",
+                                       config.schedule_every));
+  settings.every = config.schedule_every;
+  settings.gamma = config.schedule_gamma;
   return settings;
 }
 

@@ -6,8 +6,9 @@
 
 #include "dataset.h"
 #include "grad_log.h"
+#include "optimizer.h"
 #include "options.h"
-#include "sgd.h"
+#include "schedule.h"
 
 #include <optional>
 
@@ -20,7 +21,10 @@ struct DataSettings {
 };
 
 DataSettings resolveData(const gradc_config &config, const DataOptions &data);
-SgdSettings resolveSgd(const gradc_config &config, const Options &options);
+// The optimizer with --lr, when given, as its base learning rate.
+OptimizerSettings resolveOptimizer(const gradc_config &config,
+                                   const Options &options);
+ScheduleSettings resolveSchedule(const gradc_config &config);
 GradLogSettings resolveGradLog(const gradc_config &config,
                                const Options &options);
 int64_t resolveBatch(const gradc_config &config, const Options &options);

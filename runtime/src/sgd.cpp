@@ -6,18 +6,13 @@
 
 namespace gradc {
 
-Sgd::Sgd(const gradc_model &model, const SgdSettings &settings)
-    : model_(model), settings_(settings) {
-  if (settings_.momentum != 0)
-    momentum_.assign(static_cast<std::size_t>(model.param_size), 0.0f);
-}
-
-void Sgd::restoreMomentumBuffer(std::vector<float> buffer) {
-  momentum_ = std::move(buffer);
-  started_ = true;
-}
-
 namespace {
+
+std::vector<std::string> slotsFor(const OptimizerSettings &settings) {
+  if (settings.momentum == 0)
+    return {};
+  return {"momentum_buffer"};
+}
 
 struct Step {
   float lr;
@@ -57,12 +52,15 @@ Update chooseUpdate(bool decay, bool momentum, bool nesterov) {
 
 } // namespace
 
-void Sgd::step(float *params, const float *grads) {
+Sgd::Sgd(const gradc_model &model, const OptimizerSettings &settings)
+    : Optimizer(model, settings, slotsFor(settings)) {}
+
+void Sgd::update(float *params, const float *grads) {
   Step step;
-  step.lr = static_cast<float>(settings_.lr);
+  step.lr = static_cast<float>(learningRate());
   step.weight_decay = static_cast<float>(settings_.weight_decay);
   step.momentum = static_cast<float>(settings_.momentum);
-  step.keep = started_ ? step.momentum : 0.0f;
+  step.keep = steps() > 0 ? step.momentum : 0.0f;
   const bool use_momentum = settings_.momentum != 0;
   const Update update = chooseUpdate(settings_.weight_decay != 0, use_momentum,
                                      settings_.nesterov);
@@ -71,11 +69,10 @@ void Sgd::step(float *params, const float *grads) {
     const gradc_param_info &param = model_.params[index];
     if (param.is_buffer)
       continue;
-    float *velocity = use_momentum ? momentum_.data() + param.offset : nullptr;
+    float *velocity = use_momentum ? slot(0) + param.offset : nullptr;
     update(params + param.offset, grads + param.offset, velocity, param.size,
            step);
   }
-  started_ = true;
 }
 
 } // namespace gradc

@@ -14,10 +14,11 @@
 
 namespace gradc {
 
-Trainer::Trainer(Network<float> &network, Sgd &optimizer, GradNormLog &grad_log,
-                 const Dataset &train, const Dataset *test, TrainPlan plan,
-                 TrainingPosition start)
-    : network_(network), optimizer_(optimizer), grad_log_(grad_log),
+Trainer::Trainer(Network<float> &network, Optimizer &optimizer,
+                 GradNormLog &grad_log, const Dataset &train,
+                 const Dataset *test, TrainPlan plan, TrainingPosition start)
+    : network_(network), optimizer_(optimizer),
+      base_lr_(optimizer.learningRate()), grad_log_(grad_log),
       train_(train), test_(test), plan_(std::move(plan)), position_(start),
       progress_(!plan_.quiet) {
   if (!plan_.metrics_path.empty())
@@ -42,6 +43,9 @@ bool Trainer::stepLimitReached() const {
 }
 
 bool Trainer::runEpoch(int64_t epoch) {
+  optimizer_.setLearningRate(
+      scheduledLearningRate(plan_.schedule, base_lr_, epoch, plan_.epochs));
+
   std::vector<int64_t> order;
   if (plan_.shuffle) {
     order = shuffledOrder(train_.count, position_.seed, epoch);
@@ -146,6 +150,8 @@ void Trainer::finishEpoch(int64_t epoch, int64_t batches_in_epoch,
   if (train_.hasClasses())
     report.train_accuracy = static_cast<double>(position_.correct) /
                             static_cast<double>(position_.seen);
+  if (plan_.schedule.kind != ScheduleKind::None)
+    report.lr = optimizer_.learningRate();
   report.seconds = seconds;
   report.samples_per_second =
       seconds > 0 ? static_cast<double>(samples) / seconds : 0;

@@ -1,7 +1,8 @@
 // The training loop. Each epoch visits the training set in the order
 // shuffledOrder(seed, epoch) gives, in batches (the last one partial, as
 // PyTorch's DataLoader leaves it); each batch is one train_step and one
-// optimizer step. After each epoch it evaluates the test split, prints and
+// optimizer step, at the learning rate the schedule gives the epoch. After
+// each epoch it evaluates the test split, prints and
 // logs the epoch, and saves the checkpoint. A non-finite loss or gradient
 // stops the run with a UserError naming the step and the first parameter
 // affected, before anything is saved.
@@ -12,8 +13,9 @@
 #include "dataset.h"
 #include "grad_log.h"
 #include "network.h"
+#include "optimizer.h"
 #include "progress.h"
-#include "sgd.h"
+#include "schedule.h"
 #include "text_file.h"
 
 #include <memory>
@@ -27,6 +29,7 @@ struct TrainPlan {
   int64_t batch = 1;
   std::optional<int64_t> max_steps; // optimizer steps in total
   bool shuffle = true;
+  ScheduleSettings schedule; // the base rate is the optimizer's lr
   std::string save_path;
   std::string metrics_path;
   bool append_logs = false; // a resumed run continues its logs
@@ -35,7 +38,8 @@ struct TrainPlan {
 
 class Trainer {
 public:
-  Trainer(Network<float> &network, Sgd &optimizer, GradNormLog &grad_log,
+  Trainer(Network<float> &network, Optimizer &optimizer,
+          GradNormLog &grad_log,
           const Dataset &train, const Dataset *test, TrainPlan plan,
           TrainingPosition start);
 
@@ -54,7 +58,8 @@ private:
   void save();
 
   Network<float> &network_;
-  Sgd &optimizer_;
+  Optimizer &optimizer_;
+  double base_lr_;
   GradNormLog &grad_log_;
   const Dataset &train_;
   const Dataset *test_;

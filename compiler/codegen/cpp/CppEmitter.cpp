@@ -9,7 +9,9 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/cpp/CppEmitter.h"
 
+#include "codegen/cpp/ConvEmitter.h"
 #include "codegen/cpp/ModelTable.h"
+#include "codegen/cpp/SequenceEmitter.h"
 
 #include <fmt/format.h>
 
@@ -31,6 +33,15 @@ std::string cStringLiteral(const std::string &text) {
 
 namespace {
 
+// Distinguishes the dropout masks of different layers: the FNV-1a hash of
+// the layer's name, so that a layer keeps its masks when others are added.
+uint64_t dropoutSalt(const std::string &layer) {
+  uint64_t hash = 0xCBF29CE484222325ull;
+  for (unsigned char c : layer)
+    hash = (hash ^ c) * 0x100000001B3ull;
+  return hash;
+}
+
 class StepEmitter {
 public:
   StepEmitter(const Graph &graph, const MemoryPlan &plan)
@@ -47,6 +58,9 @@ private:
   std::string count(NodeId id) const;
   // For a batched tensor, the rows when its last axis is the row.
   std::string rows(NodeId id) const;
+  void emitAxisCopy(const Node &node);
+  // "B, C, inner" for a per-channel kernel's view of a batched tensor.
+  std::string channelLayout(NodeId id) const;
 
   std::string ptr(NodeId id) const { return "t" + std::to_string(id); }
 
@@ -62,6 +76,53 @@ std::string StepEmitter::count(NodeId id) const {
   if (type.batched)
     return fmt::format("B * {}", type.elements());
   return std::to_string(type.elements());
+}
+
+// Concat and slice move blocks along one axis of a sample. Viewing a
+// tensor as [outer, axis, inner], each of the `outer` rows is a run of
+// whole blocks that is copied as it is.
+void StepEmitter::emitAxisCopy(const Node &node) {
+  auto axis = static_cast<size_t>(node.attrs.at("axis"));
+  const TensorType &whole =
+      node.op == OpKind::Concat ? node.type : graph.type(node.inputs[0]);
+  int64_t inner = 1, outer = 1;
+  for (size_t d = 0; d < whole.dims.size(); ++d)
+    if (d < axis)
+      outer *= whole.dims[d];
+    else if (d > axis)
+      inner *= whole.dims[d];
+  int64_t wholeRow = whole.dims[axis] * inner;
+
+  auto copyRows = [&](const std::string &from, int64_t fromRow,
+                      int64_t fromOffset, const std::string &to,
+                      int64_t toRow, int64_t toOffset, int64_t length) {
+    out << fmt::format("  for (int64_t o = 0; o < B * {}; ++o)\n", outer);
+    out << fmt::format("    std::copy({0} + o * {1} + {2}, {0} + o * {1} + "
+                       "{3}, {4} + o * {5} + {6});\n",
+                       from, fromRow, fromOffset, fromOffset + length, to,
+                       toRow, toOffset);
+  };
+
+  if (node.op == OpKind::Slice) {
+    int64_t offset = static_cast<int64_t>(node.attrs.at("offset")) * inner;
+    int64_t length = static_cast<int64_t>(node.attrs.at("size")) * inner;
+    copyRows(ptr(node.inputs[0]), wholeRow, offset, ptr(node.id), length, 0,
+             length);
+    return;
+  }
+
+  int64_t offset = 0;
+  for (NodeId input : node.inputs) {
+    int64_t length = graph.type(input).dims[axis] * inner;
+    copyRows(ptr(input), length, 0, ptr(node.id), wholeRow, offset, length);
+    offset += length;
+  }
+}
+
+std::string StepEmitter::channelLayout(NodeId id) const {
+  const TensorType &type = graph.type(id);
+  int64_t channels = channelCount(type);
+  return fmt::format("B, {}, {}", channels, type.elements() / channels);
 }
 
 std::string StepEmitter::rows(NodeId id) const {
@@ -83,8 +144,10 @@ void StepEmitter::declarePointer(const Node &node) {
     out << fmt::format("  const T *{} = c->targets;\n", name);
     return;
   case StorageKind::Params:
-    out << fmt::format("  const T *{} = c->params + {};\n", name,
-                       storage.fixed);
+    // Buffers such as running statistics are updated by the step.
+    out << fmt::format("  {}T *{} = c->params + {};\n",
+                       graph.params[node.param].isBuffer ? "" : "const ",
+                       name, storage.fixed);
     return;
   case StorageKind::Grads:
     out << fmt::format("  T *{} = c->grads + {};\n", name, storage.fixed);
@@ -178,6 +241,11 @@ void StepEmitter::emitNode(const Node &node) {
   case OpKind::TanhGrad:
     return emitElementwise(node, fmt::format("{0} * (T(1) - {1} * {1})",
                                              at(0), at(1)));
+  case OpKind::Mul:
+    return emitElementwise(node, fmt::format("{} * {}", at(0), at(1)));
+  case OpKind::Concat:
+  case OpKind::Slice:
+    return emitAxisCopy(node);
   case OpKind::Add:
     return emitElementwise(node, fmt::format("{} + {}", at(0), at(1)));
 
@@ -199,6 +267,152 @@ void StepEmitter::emitNode(const Node &node) {
     out << fmt::format("  gradc::meanSquaredErrorGrad<T>({}, {}, {}, {});\n",
                        count(in[0]), x(0), x(1), y);
     return;
+
+  // The elementwise, normalization and regularization family: scalar
+  // functions in elementwise loops, row and tensor kernels by call. The
+  // attributes are printed with 17 digits, so the double check sees the
+  // very value the model file gave.
+  case OpKind::LeakyRelu:
+    return emitElementwise(node, fmt::format("gradc::leakyRelu<T>({}, "
+                                             "T({:.17g}))",
+                                             at(0), node.attrs.at("alpha")));
+  case OpKind::Elu:
+    return emitElementwise(node, fmt::format("gradc::elu<T>({}, T({:.17g}))",
+                                             at(0), node.attrs.at("alpha")));
+  case OpKind::Gelu:
+    return emitElementwise(node, fmt::format("gradc::gelu<T>({})", at(0)));
+  case OpKind::Softplus:
+    return emitElementwise(node, fmt::format("gradc::softplus<T>({})", at(0)));
+  case OpKind::Softmax:
+    out << fmt::format("  gradc::softmaxRows<T>({}, {}, {}, {});\n",
+                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), y);
+    return;
+  case OpKind::Dropout:
+  case OpKind::DropoutGrad:
+    out << fmt::format("  gradc::dropout<T>({}, {}, {}, {:.17g}, c->seed, "
+                       "{:#x}ull, c->training != 0);\n",
+                       count(in[0]), x(0), y, node.attrs.at("rate"),
+                       dropoutSalt(node.layer));
+    return;
+  case OpKind::LayerNorm:
+    out << fmt::format("  gradc::layerNorm<T>({}, {}, {}, {}, {}, {:.17g}, "
+                       "{});\n",
+                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), x(1),
+                       x(2), node.attrs.at("eps"), y);
+    return;
+  case OpKind::BceWithLogits:
+    out << fmt::format("  {}[0] = gradc::bceWithLogits<T>({}, {}, {});\n", y,
+                       count(in[0]), x(0), x(1));
+    return;
+  case OpKind::LeakyReluGrad:
+    return emitElementwise(node,
+                           fmt::format("gradc::leakyReluGrad<T>({}, {}, "
+                                       "T({:.17g}))",
+                                       at(0), at(1), node.attrs.at("alpha")));
+  case OpKind::EluGrad:
+    return emitElementwise(node,
+                           fmt::format("gradc::eluGrad<T>({}, {}, "
+                                       "T({:.17g}))",
+                                       at(0), at(1), node.attrs.at("alpha")));
+  case OpKind::GeluGrad:
+    return emitElementwise(
+        node, fmt::format("gradc::geluGrad<T>({}, {})", at(0), at(1)));
+  case OpKind::SoftplusGrad:
+    return emitElementwise(
+        node, fmt::format("gradc::softplusGrad<T>({}, {})", at(0), at(1)));
+  case OpKind::SoftmaxGrad:
+    out << fmt::format("  gradc::softmaxRowsGrad<T>({}, {}, {}, {}, {});\n",
+                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), x(1),
+                       y);
+    return;
+  case OpKind::LayerNormGrad:
+    out << fmt::format("  gradc::layerNormGrad<T>({}, {}, {}, {}, {}, "
+                       "{:.17g}, {});\n",
+                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), x(1),
+                       x(2), node.attrs.at("eps"), y);
+    return;
+  case OpKind::LayerNormWeightGrad:
+    out << fmt::format("  gradc::layerNormWeightGrad<T>({}, {}, {}, {}, "
+                       "{:.17g}, {});\n",
+                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), x(1),
+                       node.attrs.at("eps"), y);
+    return;
+  case OpKind::BceWithLogitsGrad:
+    out << fmt::format("  gradc::bceWithLogitsGrad<T>({}, {}, {}, {});\n",
+                       count(in[0]), x(0), x(1), y);
+    return;
+
+  // BatchNorm kernels take the layout [B, C, inner].
+  case OpKind::BatchNormStats:
+    out << fmt::format("  gradc::batchNormStats<T>({}, {}, {}, {}, {}, {}, "
+                       "{}, c->training != 0);\n",
+                       channelLayout(in[0]), x(0), x(1), x(2), y,
+                       node.attrs.at("eps"), node.attrs.at("momentum"));
+    return;
+  case OpKind::BatchNormApply:
+    out << fmt::format("  gradc::batchNormApply<T>({}, {}, {}, {}, {}, {});\n",
+                       channelLayout(in[0]), x(0), x(1), x(2), x(3), y);
+    return;
+  case OpKind::BatchNormInputGrad:
+    out << fmt::format("  gradc::batchNormInputGrad<T>({}, {}, {}, {}, {});\n",
+                       channelLayout(in[0]), x(0), x(1), x(2), y);
+    return;
+  case OpKind::BatchNormStatsGrad:
+    out << fmt::format("  gradc::batchNormStatsGrad<T>({}, {}, {}, {}, {}, "
+                       "{});\n",
+                       channelLayout(in[0]), x(0), x(1), x(2), x(3), y);
+    return;
+  case OpKind::BatchNormStatsInputGrad:
+    out << fmt::format("  gradc::batchNormStatsInputGrad<T>({}, {}, {}, {}, "
+                       "{});\n",
+                       channelLayout(in[1]), x(0), x(1), x(2), y);
+    return;
+  case OpKind::BatchNormWeightGrad:
+    out << fmt::format("  gradc::batchNormWeightGrad<T>({}, {}, {}, {}, "
+                       "{});\n",
+                       channelLayout(in[0]), x(0), x(1), x(2), y);
+    return;
+  case OpKind::ChannelSum:
+    out << fmt::format("  gradc::channelSum<T>({}, {}, {});\n",
+                       channelLayout(in[0]), x(0), y);
+    return;
+
+  // The convolutional family, in codegen/cpp/ConvEmitter.cpp.
+  case OpKind::Conv2d:
+  case OpKind::ChannelBiasAdd:
+  case OpKind::MaxPool2d:
+  case OpKind::AvgPool2d:
+  case OpKind::Conv2dInputGrad:
+  case OpKind::Conv2dWeightGrad:
+  case OpKind::MaxPool2dGrad:
+  case OpKind::AvgPool2dGrad: {
+    std::vector<std::string> inputs;
+    for (NodeId id : in)
+      inputs.push_back(ptr(id));
+    out << emitConvStatement(graph, node, inputs, y);
+    return;
+  }
+
+  // The sequence family, in codegen/cpp/SequenceEmitter.cpp.
+  case OpKind::RnnTanhScan:
+  case OpKind::RnnReluScan:
+  case OpKind::LstmScan:
+  case OpKind::LstmHidden:
+  case OpKind::LastStep:
+  case OpKind::Embedding:
+  case OpKind::RnnTanhScanGrad:
+  case OpKind::RnnReluScanGrad:
+  case OpKind::LstmScanGrad:
+  case OpKind::LstmHiddenGrad:
+  case OpKind::PrevHidden:
+  case OpKind::LastStepGrad:
+  case OpKind::EmbeddingGrad: {
+    std::vector<std::string> inputs;
+    for (NodeId id : in)
+      inputs.push_back(ptr(id));
+    out << emitSequenceStatement(graph, node, inputs, y);
+    return;
+  }
 
   case OpKind::SquaredNorm:
     out << fmt::format("  {}[0] = gradc::squaredNorm<T>({}, {});\n", y,

@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/cpp/ModelTable.h"
 
+#include "codegen/cpp/SequenceEmitter.h"
+
 #include <fmt/format.h>
 
 #include <sstream>
@@ -26,6 +28,18 @@ static std::string optionalString(const std::string &text) {
   return text.empty() ? "nullptr" : cStringLiteral(text);
 }
 
+static const char *lossCode(LossKind loss) {
+  switch (loss) {
+  case LossKind::SoftmaxCrossEntropy:
+    return "GRADC_LOSS_SOFTMAX_CROSS_ENTROPY";
+  case LossKind::MeanSquaredError:
+    return "GRADC_LOSS_MSE";
+  case LossKind::BceWithLogits:
+    return "GRADC_LOSS_BCE_WITH_LOGITS";
+  }
+  throw InternalError("a loss is missing from the model table's codes");
+}
+
 static int initCode(InitKind kind) {
   switch (kind) {
   case InitKind::Default:
@@ -44,8 +58,43 @@ static int initCode(InitKind kind) {
     return 6;
   case InitKind::Zeros:
     return 7;
+  case InitKind::Ones:
+    return 8;
   }
   return 0;
+}
+
+static const char *optimizerCode(OptimizerKind kind) {
+  switch (kind) {
+  case OptimizerKind::Sgd:
+    return "GRADC_OPTIMIZER_SGD";
+  case OptimizerKind::Adam:
+    return "GRADC_OPTIMIZER_ADAM";
+  case OptimizerKind::AdamW:
+    return "GRADC_OPTIMIZER_ADAMW";
+  }
+  throw InternalError("an optimizer is missing from the model table's codes");
+}
+
+static const char *scheduleCode(ScheduleKind kind) {
+  switch (kind) {
+  case ScheduleKind::None:
+    return "GRADC_SCHEDULE_NONE";
+  case ScheduleKind::Step:
+    return "GRADC_SCHEDULE_STEP";
+  case ScheduleKind::Cosine:
+    return "GRADC_SCHEDULE_COSINE";
+  }
+  throw InternalError("a schedule is missing from the model table's codes");
+}
+
+// A gradc_split: {images, labels, x, y, csv, label_column}.
+static std::string splitInitializer(const SplitSpec &split) {
+  return fmt::format("{{{}, {}, {}, {}, {}, {}}}",
+                     optionalString(split.images),
+                     optionalString(split.labels), optionalString(split.x),
+                     optionalString(split.y), optionalString(split.csv),
+                     split.labelColumn);
 }
 
 std::string emitModelTable(const ModelSpec &spec, const Graph &graph,
@@ -56,12 +105,13 @@ std::string emitModelTable(const ModelSpec &spec, const Graph &graph,
   out << "const gradc_param_info params[] = {\n";
   for (size_t i = 0; i < graph.params.size(); ++i) {
     const Param &param = graph.params[i];
-    out << fmt::format("    {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 0}},\n",
+    out << fmt::format("    {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}},\n",
                        cStringLiteral(param.name), param.type.dims.size(),
                        shapeInitializer(param.type.dims),
                        plan.paramOffsets[i], param.type.elements(),
                        initCode(param.init.kind), number(param.init.argument),
-                       param.fanIn, param.fanOut, param.layer);
+                       param.fanIn, param.fanOut, param.layer,
+                       int(param.isBuffer));
   }
   out << "};\n\n";
 
@@ -79,13 +129,16 @@ std::string emitModelTable(const ModelSpec &spec, const Graph &graph,
   out << fmt::format("    {}, {}, {}u, {},\n", spec.train.batch,
                      spec.train.epochs, spec.train.seed,
                      int(spec.train.shuffle));
-  out << fmt::format("    GRADC_OPTIMIZER_SGD, {}, {}, {}, {},\n",
-                     number(opt.lr), number(opt.momentum),
-                     number(opt.weightDecay), int(opt.nesterov));
-  out << fmt::format("    {{{}, {}}},\n", optionalString(data.train.images),
-                     optionalString(data.train.labels));
-  out << fmt::format("    {{{}, {}}},\n", optionalString(data.test.images),
-                     optionalString(data.test.labels));
+  out << fmt::format("    {}, {}, {}, {}, {}, {}, {}, {},\n",
+                     optimizerCode(opt.kind), number(opt.lr),
+                     number(opt.momentum), number(opt.weightDecay),
+                     int(opt.nesterov), number(opt.beta1), number(opt.beta2),
+                     number(opt.eps));
+  const ScheduleSpec &schedule = spec.train.schedule;
+  out << fmt::format("    {}, {}, {},\n", scheduleCode(schedule.kind),
+                     schedule.every, number(schedule.gamma));
+  out << fmt::format("    {},\n", splitInitializer(data.train));
+  out << fmt::format("    {},\n", splitInitializer(data.test));
   out << fmt::format("    {}, {}, {}, {},\n", number(data.scale),
                      int(data.normalize), number(data.mean),
                      number(data.std));
@@ -106,9 +159,7 @@ std::string emitModelTable(const ModelSpec &spec, const Graph &graph,
                      shapeInitializer(input.dims), input.elements());
   out << fmt::format("    {}, {}, {},\n", output.dims.size(),
                      shapeInitializer(output.dims), output.elements());
-  out << fmt::format("    {},\n", graph.loss == LossKind::SoftmaxCrossEntropy
-                                      ? "GRADC_LOSS_SOFTMAX_CROSS_ENTROPY"
-                                      : "GRADC_LOSS_MSE");
+  out << fmt::format("    {},\n", lossCode(graph.loss));
   out << fmt::format("    {}, params, {},\n", graph.params.size(),
                      plan.paramSize);
   out << fmt::format("    {}, layers,\n", graph.layers.size());
@@ -116,6 +167,8 @@ std::string emitModelTable(const ModelSpec &spec, const Graph &graph,
                      plan.workspaceFixed);
   out << "    &config,\n";
   out << "    forwardF32, trainF32, forwardF64, trainF64,\n";
+  int64_t vocabulary = inputVocabulary(graph);
+  out << fmt::format("    {}, {},\n", int(vocabulary > 0), vocabulary);
   out << "};\n\n";
 
   out << "} // namespace\n\n";

@@ -23,10 +23,21 @@ extern "C" {
 enum gradc_loss {
   GRADC_LOSS_SOFTMAX_CROSS_ENTROPY = 0, // targets: int32 class ids
   GRADC_LOSS_MSE = 1,                   // targets: floats, output's shape
+  GRADC_LOSS_BCE_WITH_LOGITS = 2,       // targets: floats, output's shape
 };
 
 enum gradc_optimizer {
   GRADC_OPTIMIZER_SGD = 0,
+  GRADC_OPTIMIZER_ADAM = 1,  // L2 weight decay added to the gradient
+  GRADC_OPTIMIZER_ADAMW = 2, // decoupled weight decay
+};
+
+// How the learning rate changes from epoch to epoch, as PyTorch's
+// schedulers stepped once per epoch.
+enum gradc_schedule {
+  GRADC_SCHEDULE_NONE = 0,
+  GRADC_SCHEDULE_STEP = 1,   // StepLR(step_size = every, gamma)
+  GRADC_SCHEDULE_COSINE = 2, // CosineAnnealingLR(T_max = epochs)
 };
 
 // How a parameter is initialized. `default` is PyTorch's default for the
@@ -66,9 +77,15 @@ typedef struct gradc_layer_info {
   int64_t num_params;
 } gradc_layer_info;
 
+// One split of the data in one of three forms; the paths of the forms not
+// used are NULL.
 typedef struct gradc_split {
-  const char *images; // IDX file, gzip or not; NULL when absent
+  const char *images; // IDX file, gzip or not
   const char *labels;
+  const char *x; // .npy inputs [N, ...] and targets
+  const char *y;
+  const char *csv;      // CSV: one sample a row, an optional header line
+  int64_t label_column; // the CSV column of the target, from 0
 } gradc_split;
 
 // The training configuration as the YAML gave it, with defaults filled in
@@ -81,9 +98,15 @@ typedef struct gradc_config {
 
   int optimizer; // enum gradc_optimizer
   double lr;
-  double momentum;
+  double momentum; // sgd
   double weight_decay;
-  int nesterov;
+  int nesterov;  // sgd
+  double beta1;  // adam and adamw
+  double beta2;
+  double eps;
+  int schedule;           // enum gradc_schedule
+  int64_t schedule_every; // step: epochs between decays
+  double schedule_gamma;  // step: the factor of each decay
 
   gradc_split train;
   gradc_split test;
@@ -101,7 +124,9 @@ typedef struct gradc_config {
 // One call's arguments. `batch` may be anything from 1 up; the workspace
 // must hold workspace_per_sample * batch + workspace_fixed elements.
 typedef struct gradc_ctx_f32 {
-  const float *params;
+  // Writable because a training step updates buffers such as BatchNorm's
+  // running statistics; trainable parameters are only read.
+  float *params;
   float *grads; // same layout as params; written by train_step
   float *workspace;
   const float *x;         // [batch, input_size]
@@ -119,7 +144,7 @@ typedef struct gradc_ctx_f32 {
 } gradc_ctx_f32;
 
 typedef struct gradc_ctx_f64 {
-  const double *params;
+  double *params;
   double *grads;
   double *workspace;
   const double *x;
@@ -166,6 +191,12 @@ typedef struct gradc_model {
   void (*train_step_f32)(const gradc_ctx_f32 *);
   void (*forward_f64)(const gradc_ctx_f64 *);
   void (*train_step_f64)(const gradc_ctx_f64 *);
+
+  // Set when the first layer is an embedding: every input value is then an
+  // integer id in [0, input_vocab), carried as a float. The runtime refuses
+  // data holding anything else, and gradcheck draws such ids.
+  int input_is_ids;
+  int64_t input_vocab;
 } gradc_model;
 
 // Defined by the generated code.

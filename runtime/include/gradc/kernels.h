@@ -14,10 +14,15 @@
 #include <cstring>
 #include <vector>
 
+// The elementwise, normalization and regularization family.
+#include <gradc/kernels_batchnorm.h>
+#include <gradc/kernels_elementwise.h>
+
 namespace gradc {
 
 // ---------------------------------------------------------------------------
-// Matrix product C[M,N] = op(A)[M,K] * op(B)[K,N], overwriting C.
+// Matrix product C[M,N] = op(A)[M,K] * op(B)[K,N], overwriting C or adding
+// to it.
 //
 // op(A) is A[M,K] with rows `lda` apart, or A[K,M] transposed. op(B) is
 // B[K,N] with rows `ldb` apart, or B[N,K] transposed. B is packed into
@@ -49,12 +54,13 @@ template <typename T> struct Gemm {
     std::memcpy(p, &v, sizeof(Vec));
   }
 
-  // Computes R rows of one NR-wide panel of C. Element (r, k) of op(A) is
-  // at a[r * rowStep + k * kStep]; only the first `columns` are stored.
+  // Computes R rows of one NR-wide panel of C, adding them to C when
+  // `accumulate` is set. Element (r, k) of op(A) is at
+  // a[r * rowStep + k * kStep]; only the first `columns` are stored.
   template <int R>
   static void microKernel(int64_t K, const T *a, int64_t rowStep,
                           int64_t kStep, const T *panel, T *c, int64_t ldc,
-                          int64_t columns) {
+                          int64_t columns, bool accumulate) {
     Vec acc[R][2] = {};
     for (int64_t k = 0; k < K; ++k) {
       Vec b0 = load(panel + k * NR);
@@ -67,23 +73,30 @@ template <typename T> struct Gemm {
     }
 
     for (int r = 0; r < R; ++r) {
+      T *cRow = c + r * ldc;
       if (columns == NR) {
-        store(c + r * ldc, acc[r][0]);
-        store(c + r * ldc + Lanes, acc[r][1]);
+        if (accumulate) {
+          acc[r][0] += load(cRow);
+          acc[r][1] += load(cRow + Lanes);
+        }
+        store(cRow, acc[r][0]);
+        store(cRow + Lanes, acc[r][1]);
         continue;
       }
       T row[NR];
       store(row, acc[r][0]);
       store(row + Lanes, acc[r][1]);
-      std::copy(row, row + columns, c + r * ldc);
+      for (int64_t j = 0; j < columns; ++j)
+        cRow[j] = accumulate ? cRow[j] + row[j] : row[j];
     }
   }
 
   static void run(int64_t M, int64_t N, int64_t K, const T *A, int64_t lda,
                   bool transA, const T *B, int64_t ldb, bool transB, T *C,
-                  int64_t ldc) {
+                  int64_t ldc, bool accumulate = false) {
     if (K == 0) {
-      for (int64_t i = 0; i < M; ++i)
+      // An empty sum: zero, which leaves an accumulated C as it is.
+      for (int64_t i = 0; i < M && !accumulate; ++i)
         std::fill(C + i * ldc, C + i * ldc + N, T(0));
       return;
     }
@@ -113,18 +126,21 @@ template <typename T> struct Gemm {
       int64_t i = 0;
       for (; i + MR <= M; i += MR)
         microKernel<MR>(K, A + i * rowStep, rowStep, kStep, panel,
-                        cPanel + i * ldc, ldc, columns);
+                        cPanel + i * ldc, ldc, columns, accumulate);
       const T *aRest = A + i * rowStep;
       T *cRest = cPanel + i * ldc;
       switch (M - i) {
       case 3:
-        microKernel<3>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns);
+        microKernel<3>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns,
+                       accumulate);
         break;
       case 2:
-        microKernel<2>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns);
+        microKernel<2>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns,
+                       accumulate);
         break;
       case 1:
-        microKernel<1>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns);
+        microKernel<1>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns,
+                       accumulate);
         break;
       }
     }
@@ -226,5 +242,11 @@ template <typename T> T squaredNorm(int64_t n, const T *values) {
 }
 
 } // namespace gradc
+
+// The convolutional family, which builds on the matrix product above.
+#include <gradc/kernels_conv.h>
+
+// The sequence family: recurrences, step views and embeddings.
+#include <gradc/kernels_sequence.h>
 
 #endif // GRADC_KERNELS_H

@@ -1,0 +1,36 @@
+//===- TrainingSections.h - Optimizer, schedule and data splits -*- C++ -*-===//
+//
+// The parts of the model file that say how to train rather than what to
+// compute: `optimizer`, `train.schedule` and each split of `data`. The
+// model parser calls these for the sections it finds; each checks its
+// keys, types and ranges and fails with a located UserError.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GRADC_FRONTEND_TRAININGSECTIONS_H
+#define GRADC_FRONTEND_TRAININGSECTIONS_H
+
+#include "frontend/ModelSpec.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+namespace gradc {
+
+// {type: sgd|adam|adamw, lr, ...} with PyTorch's defaults filled in.
+OptimizerSpec parseOptimizerSection(const std::string &file,
+                                    const YAML::Node &node);
+
+// {type: step, every, gamma} or {type: cosine}.
+ScheduleSpec parseScheduleSection(const std::string &file,
+                                  const YAML::Node &node);
+
+// {images, labels}, {x, y} or {csv, label}, with every path resolved
+// against the model file's folder and checked to exist. `what` names the
+// split in messages ("data.train").
+SplitSpec parseSplitSection(const std::string &file, const YAML::Node &node,
+                            const std::string &what);
+
+} // namespace gradc
+
+#endif // GRADC_FRONTEND_TRAININGSECTIONS_H

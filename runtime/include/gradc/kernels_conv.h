@@ -1,0 +1,327 @@
+// Kernels of the convolutional ops: 2-D convolution forward and backward,
+// max and average pooling, and the per-channel bias of a convolution
+// (whose gradient is kernels_batchnorm.h's channelSum).
+//
+// Every tensor is a batch of samples laid out [C, H, W], as PyTorch lays
+// them out. A convolution is a matrix product over the unfolded input
+// (im2col): for one sample, column n of U[C*k*k, OH*OW] holds the input
+// window that output position n sees, with zeros where the window hangs
+// over the padding. Then
+//   forward        y[F, OH*OW]      = W[F, C*k*k] U
+//   weight grad    dW^T[C*k*k, F]  += U dy^T, summed over the batch
+//   input grad     dU[C*k*k, OH*OW] = W^T dy, folded back onto dx (col2im)
+// each through the register-blocked product of kernels.h, one sample at
+// a time so that the unfolded input stays in cache.
+#ifndef GRADC_KERNELS_CONV_H
+#define GRADC_KERNELS_CONV_H
+
+#include <gradc/kernels.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace gradc {
+
+// The geometry of a square window sliding over one sample. Rows and
+// columns beyond the input (the bottom and right padding) read as zero,
+// so only the top and left padding need stating.
+struct WindowShape {
+  int64_t channels; // the input's C, H, W
+  int64_t height;
+  int64_t width;
+  int64_t outChannels; // a convolution's filters; C for a pool
+  int64_t outHeight;
+  int64_t outWidth;
+  int64_t kernel; // the window is kernel x kernel
+  int64_t stride;
+  int64_t padTop;  // rows of zeros above the input
+  int64_t padLeft; // columns of zeros left of it
+};
+
+namespace detail {
+
+// The output columns [begin, end) whose input column
+// ow * stride + offset falls inside [0, width).
+inline void insideColumns(const WindowShape &s, int64_t offset, int64_t &begin,
+                          int64_t &end) {
+  begin = offset >= 0 ? 0 : (-offset + s.stride - 1) / s.stride;
+  end = s.width - offset <= 0
+            ? 0
+            : std::min(s.outWidth, (s.width - offset - 1) / s.stride + 1);
+  begin = std::min(begin, end);
+}
+
+// Visits every row of U, a (tap, output row) pair: `visit(row, in,
+// begin, end, offset)` gets that row of U, the input row it reads (nullptr
+// where it lies in the padding), and the output columns [begin, end) whose
+// input column ow * stride + offset lies inside the input. Unfolding reads
+// the image and writes U; folding reads U and adds into the image.
+template <typename Image, typename Columns, typename Visit>
+void forEachUnfoldedRow(const WindowShape &s, Image *image, Columns *u,
+                        Visit visit) {
+  const int64_t positions = s.outHeight * s.outWidth;
+  for (int64_t c = 0; c < s.channels; ++c)
+    for (int64_t kh = 0; kh < s.kernel; ++kh)
+      for (int64_t kw = 0; kw < s.kernel; ++kw) {
+        const int64_t tap = (c * s.kernel + kh) * s.kernel + kw;
+        const int64_t offset = kw - s.padLeft;
+        int64_t begin, end;
+        insideColumns(s, offset, begin, end);
+        for (int64_t oh = 0; oh < s.outHeight; ++oh) {
+          const int64_t ih = oh * s.stride + kh - s.padTop;
+          Image *in = ih >= 0 && ih < s.height
+                          ? image + (c * s.height + ih) * s.width
+                          : nullptr;
+          visit(u + tap * positions + oh * s.outWidth, in, begin, end, offset);
+        }
+      }
+}
+
+// U = unfold(x) for one sample: U[C*k*k, OH*OW].
+template <typename T> void unfold(const WindowShape &s, const T *x, T *u) {
+  forEachUnfoldedRow(
+      s, x, u,
+      [&](T *row, const T *in, int64_t begin, int64_t end, int64_t offset) {
+        if (!in) {
+          std::fill(row, row + s.outWidth, T(0));
+          return;
+        }
+        std::fill(row, row + begin, T(0));
+        if (s.stride == 1)
+          std::copy(in + begin + offset, in + end + offset, row + begin);
+        else
+          for (int64_t ow = begin; ow < end; ++ow)
+            row[ow] = in[ow * s.stride + offset];
+        std::fill(row + end, row + s.outWidth, T(0));
+      });
+}
+
+// dx += fold(dU) for one sample: each element of dU goes back to the input
+// element it was copied from; padding takes nothing.
+template <typename T> void fold(const WindowShape &s, const T *du, T *dx) {
+  forEachUnfoldedRow(
+      s, dx, du,
+      [&](const T *row, T *in, int64_t begin, int64_t end, int64_t offset) {
+        if (!in)
+          return;
+        if (s.stride == 1)
+          for (int64_t ow = begin; ow < end; ++ow)
+            in[ow + offset] += row[ow];
+        else
+          for (int64_t ow = begin; ow < end; ++ow)
+            in[ow * s.stride + offset] += row[ow];
+      });
+}
+
+// A 1x1 window with stride 1 and no padding unfolds to the input itself.
+inline bool unfoldsToItself(const WindowShape &s) {
+  return s.kernel == 1 && s.stride == 1 && s.padTop == 0 && s.padLeft == 0;
+}
+
+} // namespace detail
+
+// y = conv2d(x, w): x[B, C, H, W], w[F, C, k, k], y[B, F, OH, OW].
+template <typename T>
+void conv2d(int64_t B, const WindowShape &s, const T *x, const T *w, T *y) {
+  const int64_t taps = s.channels * s.kernel * s.kernel;
+  const int64_t positions = s.outHeight * s.outWidth;
+  thread_local std::vector<T> unfolded;
+  unfolded.resize(static_cast<size_t>(taps * positions));
+
+  for (int64_t b = 0; b < B; ++b) {
+    const T *xb = x + b * s.channels * s.height * s.width;
+    const T *u = xb;
+    if (!detail::unfoldsToItself(s)) {
+      detail::unfold(s, xb, unfolded.data());
+      u = unfolded.data();
+    }
+    // y_b[F, OH*OW] = W[F, C*k*k] U[C*k*k, OH*OW]
+    detail::Gemm<T>::run(s.outChannels, positions, taps, w, taps, false, u,
+                         positions, false, y + b * s.outChannels * positions,
+                         positions);
+  }
+}
+
+// dw = d loss / d w, given dy[B, F, OH, OW] and x[B, C, H, W].
+template <typename T>
+void conv2dWeightGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
+                      T *dw) {
+  const int64_t taps = s.channels * s.kernel * s.kernel;
+  const int64_t positions = s.outHeight * s.outWidth;
+  thread_local std::vector<T> unfolded, transposed;
+  unfolded.resize(static_cast<size_t>(taps * positions));
+  transposed.assign(static_cast<size_t>(taps * s.outChannels), T(0));
+
+  for (int64_t b = 0; b < B; ++b) {
+    const T *xb = x + b * s.channels * s.height * s.width;
+    const T *u = xb;
+    if (!detail::unfoldsToItself(s)) {
+      detail::unfold(s, xb, unfolded.data());
+      u = unfolded.data();
+    }
+    // dW^T[C*k*k, F] += U[C*k*k, OH*OW] dy_b[F, OH*OW]^T; U is read in
+    // place as the product's left side, and only the small dy_b is packed.
+    detail::Gemm<T>::run(taps, s.outChannels, positions, u, positions, false,
+                         dy + b * s.outChannels * positions, positions, true,
+                         transposed.data(), s.outChannels, true);
+  }
+
+  for (int64_t f = 0; f < s.outChannels; ++f)
+    for (int64_t t = 0; t < taps; ++t)
+      dw[f * taps + t] = transposed[t * s.outChannels + f];
+}
+
+// dx = d loss / d x, given dy[B, F, OH, OW] and w[F, C, k, k].
+template <typename T>
+void conv2dInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
+                     T *dx) {
+  const int64_t taps = s.channels * s.kernel * s.kernel;
+  const int64_t positions = s.outHeight * s.outWidth;
+  const int64_t sampleSize = s.channels * s.height * s.width;
+  thread_local std::vector<T> unfolded;
+  unfolded.resize(static_cast<size_t>(taps * positions));
+
+  for (int64_t b = 0; b < B; ++b) {
+    T *dxb = dx + b * sampleSize;
+    const T *dyb = dy + b * s.outChannels * positions;
+    // dU[C*k*k, OH*OW] = W[F, C*k*k]^T dy_b[F, OH*OW], written straight
+    // into dx when unfolding is the identity.
+    if (detail::unfoldsToItself(s)) {
+      detail::Gemm<T>::run(taps, positions, s.outChannels, w, taps, true, dyb,
+                           positions, false, dxb, positions);
+      continue;
+    }
+    detail::Gemm<T>::run(taps, positions, s.outChannels, w, taps, true, dyb,
+                         positions, false, unfolded.data(), positions);
+    std::fill(dxb, dxb + sampleSize, T(0));
+    detail::fold(s, unfolded.data(), dxb);
+  }
+}
+
+// y[b, c, ...] = x[b, c, ...] + bias[c], for `plane` elements per channel.
+template <typename T>
+void channelBiasAdd(int64_t B, int64_t channels, int64_t plane, const T *x,
+                    const T *bias, T *y) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t start = (b * channels + c) * plane;
+      for (int64_t i = 0; i < plane; ++i)
+        y[start + i] = x[start + i] + bias[c];
+    }
+}
+
+namespace detail {
+
+// The offset, from the window's top left corner, of the first maximum of a
+// window, scanning row by row as PyTorch does. PyTorch also lets a NaN
+// win, the window's last one, so that it propagates; the scan notes NaNs
+// on the side and looks for them only when there is one, because testing
+// for them in the comparison turns it into a branch that data of no order
+// mispredicts half the time.
+template <typename T>
+__attribute__((always_inline)) inline int64_t firstMaximum(const WindowShape &s,
+                                                           const T *window) {
+  int64_t best = 0;
+  T bestValue = window[0];
+  bool sawNaN = false;
+  for (int64_t kh = 0; kh < s.kernel; ++kh)
+    for (int64_t kw = 0; kw < s.kernel; ++kw) {
+      const int64_t at = kh * s.width + kw;
+      const T value = window[at];
+      const bool better = value > bestValue;
+      best = better ? at : best;
+      bestValue = better ? value : bestValue;
+      sawNaN |= std::isnan(value);
+    }
+  if (!sawNaN)
+    return best;
+
+  for (int64_t kh = s.kernel - 1; kh >= 0; --kh)
+    for (int64_t kw = s.kernel - 1; kw >= 0; --kw)
+      if (std::isnan(window[kh * s.width + kw]))
+        return kh * s.width + kw;
+  return best;
+}
+
+} // namespace detail
+
+// y = maxpool2d(x): the maximum of each window, for every channel.
+template <typename T>
+void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
+  const int64_t inPlane = s.height * s.width;
+  const int64_t outPlane = s.outHeight * s.outWidth;
+  for (int64_t p = 0; p < B * s.channels; ++p)
+    for (int64_t oh = 0; oh < s.outHeight; ++oh)
+      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+        const T *window = x + p * inPlane + (oh * s.width + ow) * s.stride;
+        y[p * outPlane + oh * s.outWidth + ow] =
+            window[detail::firstMaximum(s, window)];
+      }
+}
+
+// dx: each window's dy goes to the first maximum of its window in x, and
+// overlapping windows add up.
+template <typename T>
+void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
+                   T *dx) {
+  const int64_t inPlane = s.height * s.width;
+  const int64_t outPlane = s.outHeight * s.outWidth;
+  std::fill(dx, dx + B * s.channels * inPlane, T(0));
+  for (int64_t p = 0; p < B * s.channels; ++p)
+    for (int64_t oh = 0; oh < s.outHeight; ++oh)
+      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+        const int64_t corner = p * inPlane + (oh * s.width + ow) * s.stride;
+        dx[corner + detail::firstMaximum(s, x + corner)] +=
+            dy[p * outPlane + oh * s.outWidth + ow];
+      }
+}
+
+// y = avgpool2d(x): the mean of each window, which always lies inside the
+// input, as PyTorch's AvgPool2d without padding.
+template <typename T>
+void avgPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
+  const int64_t inPlane = s.height * s.width;
+  const int64_t outPlane = s.outHeight * s.outWidth;
+  const T scale = T(1) / static_cast<T>(s.kernel * s.kernel);
+  for (int64_t p = 0; p < B * s.channels; ++p) {
+    const T *in = x + p * inPlane;
+    T *out = y + p * outPlane;
+    for (int64_t oh = 0; oh < s.outHeight; ++oh)
+      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+        const T *window = in + oh * s.stride * s.width + ow * s.stride;
+        T sum = 0;
+        for (int64_t kh = 0; kh < s.kernel; ++kh)
+          for (int64_t kw = 0; kw < s.kernel; ++kw)
+            sum += window[kh * s.width + kw];
+        out[oh * s.outWidth + ow] = sum * scale;
+      }
+  }
+}
+
+// dx: each window's dy, divided by the window's size, goes to every
+// element of the window; overlapping windows add up.
+template <typename T>
+void avgPool2dGrad(int64_t B, const WindowShape &s, const T *dy, T *dx) {
+  const int64_t inPlane = s.height * s.width;
+  const int64_t outPlane = s.outHeight * s.outWidth;
+  const T scale = T(1) / static_cast<T>(s.kernel * s.kernel);
+  std::fill(dx, dx + B * s.channels * inPlane, T(0));
+  for (int64_t p = 0; p < B * s.channels; ++p) {
+    const T *grad = dy + p * outPlane;
+    T *out = dx + p * inPlane;
+    for (int64_t oh = 0; oh < s.outHeight; ++oh)
+      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+        T *window = out + oh * s.stride * s.width + ow * s.stride;
+        const T share = grad[oh * s.outWidth + ow] * scale;
+        for (int64_t kh = 0; kh < s.kernel; ++kh)
+          for (int64_t kw = 0; kw < s.kernel; ++kw)
+            window[kh * s.width + kw] += share;
+      }
+  }
+}
+
+} // namespace gradc
+
+#endif // GRADC_KERNELS_CONV_H

@@ -1,0 +1,176 @@
+// Tests of the diagnostics of BatchNorm and residual blocks: a batchnorm
+// on an input it cannot normalize, a residual block that changes the
+// shape, an empty block, and names that collide across nesting levels.
+// Each must end in a UserError that says what is wrong and where.
+#include "frontend/Diagnostics.h"
+#include "frontend/Parser.h"
+#include "ir/GraphBuilder.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using Catch::Matchers::Contains;
+using gradc::UserError;
+
+namespace {
+
+std::string model(const std::string &input, const std::string &layers) {
+  return "model: m\n"
+         "input: " +
+         input +
+         "\n"
+         "layers:\n" +
+         layers +
+         "  - {op: flatten}\n"
+         "  - {op: dense, units: 3}\n"
+         "loss: softmax_cross_entropy\n"
+         "optimizer: {type: sgd, lr: 0.1}\n";
+}
+
+void expectError(const std::string &text, int line, int column,
+                 const std::string &message) {
+  try {
+    gradc::buildForwardGraph(gradc::parseModel("m.yaml", text));
+    FAIL("no error for:\n" << text);
+  } catch (const UserError &error) {
+    CHECK_THAT(error.what(), Contains(message));
+    CHECK(error.loc.line == line);
+    CHECK(error.loc.column == column);
+  }
+}
+
+} // namespace
+
+TEST_CASE("batchnorm on an input of two axes", "[diagnostics]") {
+  expectError(model("[4, 5]", "  - {op: batchnorm}\n"), 4, 5,
+              "batchnorm normalizes [features] or [channels, height, "
+              "width], but its input (the model input) is [B,4,5]");
+}
+
+TEST_CASE("batchnorm settings out of range", "[diagnostics]") {
+  expectError(model("[4]", "  - {op: batchnorm, momentum: 1.5}\n"), 4, 31,
+              "'momentum' is 1.5, but it must be between 0 and 1");
+  expectError(model("[4]", "  - {op: batchnorm, eps: 0}\n"), 4, 26,
+              "'eps' is 0");
+}
+
+TEST_CASE("a residual block that changes the shape", "[diagnostics]") {
+  expectError(model("[4]", "  - {op: dense, units: 6, name: fc}\n"
+                           "  - op: residual\n"
+                           "    name: block\n"
+                           "    layers:\n"
+                           "      - {op: dense, units: 6}\n"
+                           "      - {op: dense, units: 2, name: narrow}\n"),
+              5, 5,
+              "residual block 'block' adds its input to its output, so "
+              "they need one shape, but its input is [B,6] and its last "
+              "layer 'narrow' gives [B,2]");
+}
+
+TEST_CASE("a residual block without layers", "[diagnostics]") {
+  expectError(model("[4]", "  - {op: residual, layers: []}\n"), 4, 28,
+              "a residual block's 'layers' must be a non-empty list");
+  expectError(model("[4]", "  - {op: residual}\n"), 4, 5, "needs 'layers'");
+}
+
+TEST_CASE("a nested layer named like an outer one", "[diagnostics]") {
+  expectError(model("[4]", "  - {op: dense, units: 4, name: a}\n"
+                           "  - op: residual\n"
+                           "    layers:\n"
+                           "      - {op: dense, units: 4, name: a}\n"),
+              7, 9, "two layers are named 'a'");
+}
+
+TEST_CASE("nested layers are named after their block", "[diagnostics]") {
+  gradc::Graph graph = gradc::buildForwardGraph(
+      gradc::parseModel("m.yaml", model("[4]", "  - op: residual\n"
+                                               "    layers:\n"
+                                               "      - {op: dense, units: 4}\n"
+                                               "      - {op: relu}\n")));
+  REQUIRE(graph.layers.size() >= 3);
+  CHECK(graph.layers[0].name == "layer0");
+  CHECK(graph.layers[0].op == "residual");
+  CHECK(graph.layers[1].name == "layer0.0");
+  CHECK(graph.layers[2].name == "layer0.1");
+  CHECK(graph.params[0].name == "layer0.0.weight");
+  CHECK(graph.params[0].layer == 1);
+}
+
+namespace {
+
+// A graph: model with the given nodes and output.
+std::string graphModel(const std::string &nodes,
+                       const std::string &output = "out") {
+  return "model: g\n"
+         "input: [4]\n"
+         "graph:\n" +
+         nodes + "output: " + output +
+         "\n"
+         "loss: softmax_cross_entropy\n"
+         "optimizer: {type: sgd, lr: 0.1}\n";
+}
+
+} // namespace
+
+TEST_CASE("a graph with a cycle", "[diagnostics]") {
+  expectError(graphModel("  - {name: a, op: dense, units: 4, input: b}\n"
+                         "  - {name: b, op: dense, units: 4, input: a}\n"
+                         "  - {name: out, op: dense, units: 3, input: b}\n"),
+              4, 43, "the graph has a cycle: 'a' needs 'b', which needs 'a'");
+}
+
+TEST_CASE("a graph node with a missing input", "[diagnostics]") {
+  expectError(graphModel("  - {name: h1, op: dense, units: 4, input: input}\n"
+                         "  - {name: out, op: dense, units: 3, input: h2}\n"),
+              5, 45, "input 'h2' is not a node of the graph");
+}
+
+TEST_CASE("a graph output that is not a node", "[diagnostics]") {
+  expectError(graphModel("  - {name: out, op: dense, units: 3, input: input}\n",
+                         "outt"),
+              5, 9, "the output 'outt' is not a node of the graph");
+}
+
+TEST_CASE("a graph node the output does not use", "[diagnostics]") {
+  expectError(graphModel("  - {name: spare, op: dense, units: 4, input: "
+                         "input}\n"
+                         "  - {name: out, op: dense, units: 3, input: "
+                         "input}\n"),
+              4, 5, "node 'spare' does not lead to the output 'out'");
+}
+
+TEST_CASE("add with inputs of two shapes names both", "[diagnostics]") {
+  expectError(graphModel("  - {name: h2, op: dense, units: 64, input: input}\n"
+                         "  - {name: s, op: add, inputs: [h2, input]}\n"
+                         "  - {name: out, op: dense, units: 3, input: s}\n"),
+              5, 5,
+              "'add' needs inputs of one shape, but 'h2' is [B,64] and "
+              "'input' is [B,4]");
+}
+
+TEST_CASE("concat of inputs that disagree off the axis", "[diagnostics]") {
+  expectError(
+      "model: g\ninput: [2, 3]\ngraph:\n"
+      "  - {name: a, op: dense, units: 3, input: input}\n"
+      "  - {name: t, op: flatten, input: a}\n"
+      "  - {name: c, op: concat, inputs: [a, input], axis: 0}\n"
+      "  - {name: d, op: concat, inputs: [t, input]}\n"
+      "  - {name: f, op: flatten, input: c}\n"
+      "  - {name: out, op: dense, units: 3, input: d}\n"
+      "output: out\nloss: mse\noptimizer: {type: sgd, lr: 0.1}\n",
+      7, 5,
+      "'concat' along axis 0 needs inputs that agree on every other axis, "
+      "but 't' is [B,6] and 'input' is [B,2,3]");
+}
+
+TEST_CASE("add outside the graph form", "[diagnostics]") {
+  expectError(model("[4]", "  - {op: add, inputs: [a, b]}\n"), 4, 10,
+              "'add' combines named nodes, so it belongs to the 'graph:' "
+              "form");
+}
+
+TEST_CASE("a graph node without a name", "[diagnostics]") {
+  expectError(graphModel("  - {op: dense, units: 3, input: input}\n"), 4, 5,
+              "graph node 0 needs a 'name'");
+}
