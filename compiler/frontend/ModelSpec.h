@@ -128,6 +128,8 @@ struct DataSpec {
   bool normalize = false;
   double mean = 0;
   double std = 1;
+  bool targetsAreInputs = false; // `targets: inputs`, for autoencoders
+  SourceLoc targetsLoc;
 };
 
 struct LogSpec {

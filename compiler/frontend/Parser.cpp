@@ -605,12 +605,25 @@ void ModelParser::parseTrain(const YAML::Node &node, ModelSpec &model) {
 }
 
 void ModelParser::parseData(const YAML::Node &node, ModelSpec &model) {
-  YamlMap map(file, node, "data", {"train", "test", "scale", "normalize"});
+  YamlMap map(file, node, "data",
+              {"train", "test", "scale", "normalize", "targets"});
   if (map.has("train"))
     model.data.train = parseSplit(map.get("train"), "data.train");
   if (map.has("test"))
     model.data.test = parseSplit(map.get("test"), "data.test");
   model.data.scale = map.getDouble("scale", 1, -1e30, 1e30);
+
+  // An autoencoder learns to give back its input: `targets: inputs`.
+  if (map.has("targets")) {
+    std::string targets = asString(file, map.get("targets"), "targets");
+    model.data.targetsLoc = map.loc("targets");
+    if (targets != "inputs")
+      userError(model.data.targetsLoc,
+                "'targets' can only be 'inputs' (each sample is its own "
+                "target), not '" + targets + "'",
+                "without 'targets', the labels or y are the targets");
+    model.data.targetsAreInputs = true;
+  }
 
   if (map.has("normalize")) {
     YamlMap normalize(file, map.get("normalize"), "data.normalize",

@@ -147,7 +147,10 @@ int GraphBuilder::addParam(const LayerSpec &layer, const std::string &suffix,
   param.name = name;
   param.type = fixedType(std::move(shape));
   param.layer = currentLayer;
-  param.init = layer.init;
+  // `init:` chooses the weights' initializer, as Keras's
+  // kernel_initializer does; biases keep PyTorch's default, since the
+  // he and xavier rules have no meaning for a vector.
+  param.init = suffix == "bias" ? InitSpec{} : layer.init;
   param.fanIn = fanIn;
   param.fanOut = fanOut;
   param.node = graph.addTyped(OpKind::Parameter, {}, param.type, Role::Forward,
@@ -679,6 +682,18 @@ Graph GraphBuilder::build() {
     userError(spec.layers.front().loc, "the model has nothing to train",
               "add a layer with parameters, such as {op: dense, units: 10}");
   graph.output = x;
+  if (spec.data.targetsAreInputs) {
+    if (spec.loss == LossKind::SoftmaxCrossEntropy)
+      userError(spec.data.targetsLoc,
+                "'targets: inputs' needs a loss that compares values, such "
+                "as mse, not softmax_cross_entropy");
+    if (graph.type(x).elements() != graph.type(graph.input).elements())
+      userError(spec.data.targetsLoc,
+                "'targets: inputs' makes each sample its own target, but "
+                "the last layer '" + previousLayer + "' gives " +
+                    graph.type(x).str() + " for an input of " +
+                    graph.type(graph.input).str());
+  }
   addLoss();
   checkData(spec.data.train, "train");
   checkData(spec.data.test, "test");

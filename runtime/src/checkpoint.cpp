@@ -5,14 +5,22 @@
 
 #include "errors.h"
 #include "names.h"
+#include "options.h"
 #include "tensor_io.h"
 
+#include <charconv>
 #include <fmt/format.h>
+#include <limits>
+#include <map>
 
 namespace gradc {
 namespace {
 
 constexpr const char *kFormatVersion = "1";
+// The largest count of epochs, batches, steps or samples a checkpoint may
+// give: far beyond any run, and small enough that arithmetic on the counts
+// cannot overflow.
+constexpr int64_t kMaxCount = int64_t{1} << 53;
 
 std::string slotTensorName(const gradc_param_info &param,
                            const std::string &slot) {
@@ -23,9 +31,26 @@ std::vector<int64_t> shapeOf(const gradc_param_info &param) {
   return {param.shape, param.shape + param.rank};
 }
 
-SafeTensors readCheckpoint(const std::string &path) {
+// Reads the data only of the tensors the model expects, by name and
+// shape: the parameters, and the optimizer's slots of each when `slots`
+// names them. Another tensor in the file, however large, costs nothing.
+SafeTensors readCheckpoint(const std::string &path, const gradc_model &model,
+                           const std::vector<std::string> &slots) {
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (int index = 0; index < model.num_params; ++index) {
+    const gradc_param_info &param = model.params[index];
+    expected[param.name] = shapeOf(param);
+    if (!param.is_buffer)
+      for (const std::string &slot : slots)
+        expected[slotTensorName(param, slot)] = shapeOf(param);
+  }
+  const auto wanted = [&](const std::string &name,
+                          const std::vector<int64_t> &shape) {
+    const auto found = expected.find(name);
+    return found != expected.end() && found->second == shape;
+  };
   try {
-    return readSafeTensors(path);
+    return readSafeTensors(path, wanted);
   } catch (const IoError &failure) {
     throw UserError(
         fmt::format("cannot read the checkpoint: {}", failure.what()),
@@ -76,26 +101,30 @@ std::string metadataValue(const SafeTensors &file, const std::string &path,
   return found->second;
 }
 
+// Reads a number as saveCheckpoint writes it, in plain decimal, from
+// lowest to highest. Anything else was changed by hand or damaged, and
+// trusted it would index past the data, wrap around or overflow.
 template <typename Number>
 Number parseMetadata(const SafeTensors &file, const std::string &path,
-                     const std::string &key) {
+                     const std::string &key, Number lowest = 0,
+                     Number highest = kMaxCount) {
   const std::string text = metadataValue(file, path, key);
-  try {
-    size_t used = 0;
-    Number value{};
-    if constexpr (std::is_same_v<Number, double>)
-      value = std::stod(text, &used);
-    else if constexpr (std::is_same_v<Number, uint64_t>)
-      value = std::stoull(text, &used);
-    else
-      value = std::stoll(text, &used);
-    if (used == text.size())
-      return value;
-  } catch (const std::logic_error &) {
-  }
-  throw UserError(fmt::format("'{}' has '{}' for '{}' in its metadata, which "
-                              "is not a number",
-                              path, text, key),
+  Number value{};
+  const char *end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  // NaN fails both comparisons, and infinity the range.
+  if (!text.empty() && stop == end && error == std::errc() &&
+      value >= lowest && value <= highest)
+    return value;
+  std::string expected;
+  if constexpr (std::is_floating_point_v<Number>)
+    expected = "a finite number";
+  else if (highest == std::numeric_limits<Number>::max())
+    expected = fmt::format("a whole number of at least {}", lowest);
+  else
+    expected = fmt::format("a whole number from {} to {}", lowest, highest);
+  throw UserError(fmt::format("{}: '{}' in its metadata is '{}', not {}",
+                              path, key, text, expected),
                   "the file has been changed by hand or is damaged");
 }
 
@@ -117,9 +146,15 @@ TrainingPosition readPosition(const SafeTensors &file,
   position.batch_in_epoch =
       parseMetadata<int64_t>(file, path, "batch_in_epoch");
   position.step = parseMetadata<int64_t>(file, path, "step");
-  position.seed = parseMetadata<uint64_t>(file, path, "seed");
-  position.batch = parseMetadata<int64_t>(file, path, "batch");
-  position.loss_sum = parseMetadata<double>(file, path, "loss_sum");
+  position.seed = parseMetadata<uint64_t>(
+      file, path, "seed", 0, std::numeric_limits<uint64_t>::max());
+  // 0 says nothing of the batch, which a position at an epoch's start does
+  // not need; inside an epoch, the batch must be the run's.
+  position.batch = parseMetadata<int64_t>(file, path, "batch", 0, kMaxBatch);
+  position.loss_sum =
+      parseMetadata<double>(file, path, "loss_sum",
+                            std::numeric_limits<double>::lowest(),
+                            std::numeric_limits<double>::max());
   position.correct = parseMetadata<int64_t>(file, path, "correct");
   position.seen = parseMetadata<int64_t>(file, path, "seen");
   return position;
@@ -183,13 +218,13 @@ void saveCheckpoint(const std::string &path, const gradc_model &model,
 
 void loadParameters(const std::string &path, const gradc_model &model,
                     float *params) {
-  copyParameters(readCheckpoint(path), path, model, params);
+  copyParameters(readCheckpoint(path, model, {}), path, model, params);
 }
 
 TrainingPosition loadForResume(const std::string &path,
                                const gradc_model &model, float *params,
                                Optimizer &optimizer) {
-  const SafeTensors file = readCheckpoint(path);
+  const SafeTensors file = readCheckpoint(path, model, optimizer.slotNames());
   const TrainingPosition position = readPosition(file, path);
   copyParameters(file, path, model, params);
 

@@ -72,6 +72,12 @@ int runStep(const gradc_model &model, const Options &options) {
   const gradc_config &config = *model.config;
   const HostTensor inputs = readModelInputs(model, options.x, "--x");
   const int64_t count = inputs.shape[0];
+  // The loss is a mean over the samples; over none it is 0/0, and the dump
+  // would hold NaN gradients.
+  if (count == 0)
+    throw UserError(fmt::format("'{}' holds no samples", options.x),
+                    "a step needs at least one: give --x of shape [N, ...] "
+                    "with N of 1 or more");
   const StepTargets targets = readStepTargets(model, options, count);
 
   const uint64_t seed = resolveSeed(config, options);

@@ -14,11 +14,41 @@
 namespace gradc {
 namespace {
 
+// Checks that a saved position lies inside this run. Trusted, a batch
+// past the end of an epoch would index past the data, an epoch past the
+// last would end the run without training, and counts that do not fit the
+// batches taken would print a wrong loss or accuracy.
+void checkPosition(const TrainingPosition &position, const std::string &path,
+                   int64_t samples, int64_t batch, int64_t epochs) {
+  if (position.epoch > epochs)
+    throw UserError(fmt::format("{}: the run that saved it had finished {} "
+                                "epochs, more than the {} of this run",
+                                path, position.epoch, epochs),
+                    fmt::format("give --epochs {} or more", position.epoch));
+  const int64_t batches = (samples + batch - 1) / batch;
+  if (position.batch_in_epoch > 0 &&
+      (position.epoch == epochs || position.batch_in_epoch >= batches))
+    throw UserError(fmt::format("{}: it stopped after {} batches of epoch "
+                                "{}, but this run has {} epochs of {} "
+                                "batches",
+                                path, position.batch_in_epoch,
+                                position.epoch + 1, epochs, batches),
+                    "resume with the data and --epochs it was saved with");
+  if (position.seen != position.batch_in_epoch * batch ||
+      position.correct > position.seen)
+    throw UserError(fmt::format("{}: its epoch so far counts {} samples, {} "
+                                "of them right, which {} batches of {} "
+                                "cannot give",
+                                path, position.seen, position.correct,
+                                position.batch_in_epoch, batch),
+                    "the file has been changed by hand or is damaged");
+}
+
 // Continues a saved run. The seed and the position come from the
 // checkpoint, since a different seed would make a different run.
 TrainingPosition resume(const gradc_model &model, const Options &options,
-                        int64_t batch, Network<float> &network,
-                        Optimizer &optimizer) {
+                        int64_t batch, int64_t samples, int64_t epochs,
+                        Network<float> &network, Optimizer &optimizer) {
   const TrainingPosition position = loadForResume(
       options.resume, model, network.params.data(), optimizer);
   if (position.batch_in_epoch > 0 && position.batch != batch)
@@ -26,6 +56,7 @@ TrainingPosition resume(const gradc_model &model, const Options &options,
                                 "{}, but this run uses batches of {}",
                                 options.resume, position.batch, batch),
                     fmt::format("resume with --batch {}", position.batch));
+  checkPosition(position, options.resume, samples, batch, epochs);
   if (options.seed && *options.seed != position.seed)
     fmt::print(stderr,
                "warning: --seed {} is ignored; '{}' continues the run seeded "
@@ -41,6 +72,12 @@ TrainingPosition resume(const gradc_model &model, const Options &options,
 void checkSaveFolder(const std::string &path) {
   if (path.empty())
     return;
+  try {
+    checkOutputFile(path);
+  } catch (const IoError &failure) {
+    throw UserError(fmt::format("cannot save to {}", failure.what()),
+                    "give --save the path of a regular file");
+  }
   const std::filesystem::path folder =
       std::filesystem::path(path).parent_path();
   std::error_code ignored;
@@ -74,16 +111,20 @@ int runTrain(const gradc_model &model, const Options &options) {
 
   // The generated code runs on one thread for now; --threads is accepted
   // so that scripts written for later versions keep working.
-  note(options, "--threads {}: the generated code runs on one thread for now",
-       options.threads);
+  if (options.threads)
+    note(options,
+         "--threads {}: the generated code runs on one thread for now",
+         *options.threads);
 
   const int64_t batch = resolveBatch(config, options);
+  const int64_t epochs = options.epochs.value_or(config.epochs);
   Network<float> network(model);
   const std::unique_ptr<Optimizer> optimizer =
       makeOptimizer(model, resolveOptimizer(config, options));
   TrainingPosition start;
   if (!options.resume.empty()) {
-    start = resume(model, options, batch, network, *optimizer);
+    start = resume(model, options, batch, train.count, epochs, network,
+                   *optimizer);
   } else {
     start.seed = resolveSeed(config, options);
     startParameters(model, options, start.seed, network);
@@ -95,7 +136,7 @@ int runTrain(const gradc_model &model, const Options &options) {
   GradNormLog grad_log(model, grad_settings);
 
   TrainPlan plan;
-  plan.epochs = options.epochs.value_or(config.epochs);
+  plan.epochs = epochs;
   plan.batch = batch;
   plan.max_steps = options.steps;
   plan.shuffle = config.shuffle != 0;

@@ -67,6 +67,8 @@ bool isHeader(const std::vector<std::string_view> &fields) {
 } // namespace
 
 CsvTable readCsv(const std::string &path) {
+  // A FIFO would block the open below forever.
+  checkInputFile(path);
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw IoError(fmt::format("{}: cannot open it", path));
@@ -102,6 +104,12 @@ CsvTable readCsv(const std::string &path) {
       throw IoError(fmt::format("{}:{}: the row has {} columns, but the first "
                                 "has {}",
                                 path, number, count, table.columns));
+    // Checked whenever the table is about to grow, which it does by
+    // doubling, so that a huge file stops here and not in the allocator.
+    const size_t needed = table.values.size() + fields.size();
+    if (needed > table.values.capacity())
+      checkFitsInMemory(path, uint64_t{needed} * 2 * sizeof(float),
+                        fmt::format("the {} rows so far", table.rows + 1));
     for (size_t column = 0; column < fields.size(); ++column) {
       float value = 0;
       if (!parseNumber(fields[column], value))

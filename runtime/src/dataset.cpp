@@ -241,6 +241,8 @@ Dataset loadDataset(const gradc_model &model, const DataFiles &files,
     return data;
   }
   readInputs(model, files, transform, data);
+  if (model.config->targets_are_inputs)
+    return data; // each sample is its own target; labels play no part
   readTargets(model, files, data);
   checkClassIds(model, files, data);
   return data;
@@ -273,11 +275,15 @@ void gatherBatch(const gradc_model &model, const Dataset &data,
   }
 
   batch.labels.clear();
+  batch.targets.clear();
+  if (model.config->targets_are_inputs) {
+    batch.targets = batch.x;
+    return;
+  }
   if (data.hasClasses())
     for (int64_t index : indices)
       batch.labels.push_back(data.labels[index]);
 
-  batch.targets.clear();
   if (model.loss == GRADC_LOSS_SOFTMAX_CROSS_ENTROPY)
     return;
   const int64_t outputs = model.output_size;

@@ -7,29 +7,62 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 namespace gradc {
 namespace {
 
 // CLI11's own range checks print their limits as 300-digit numbers; these
-// say in words what is wrong with the value.
-CLI::Validator numberAtLeast(double lowest, bool inclusive,
-                             const std::string &name) {
+// say in words what is wrong with the value. Infinity and NaN are never
+// meant, and would only make training or gradcheck pass or fail vacuously.
+CLI::Validator numberIn(double lowest, bool inclusive, double highest,
+                        const std::string &name) {
   return CLI::Validator(
       [=](std::string &text) -> std::string {
         double value = 0;
         if (!CLI::detail::lexical_cast(text, value))
           return fmt::format("'{}' is not a number", text);
-        if (inclusive ? value >= lowest : value > lowest)
+        if (!std::isfinite(value))
+          return fmt::format("{} must be a finite number, {}", text, name);
+        if ((inclusive ? value >= lowest : value > lowest) &&
+            value <= highest)
           return {};
         return fmt::format("{} must be {}", text, name);
       },
       name);
 }
 
-const CLI::Validator kPositive = numberAtLeast(0, false, "positive");
-const CLI::Validator kNonNegative = numberAtLeast(0, true, "zero or more");
+// A whole number in plain decimal from lowest to highest. CLI11 alone
+// would read "010" as octal, "-1" as a huge unsigned number and a number
+// past the type's range as its largest value; the text is checked here and
+// rewritten as the number checked, which CLI11 then reads as it is.
+template <typename Integer>
+CLI::Validator wholeNumber(Integer lowest, Integer highest) {
+  const std::string name =
+      fmt::format("a whole number from {} to {}", lowest, highest);
+  return CLI::Validator(
+      [=](std::string &text) -> std::string {
+        Integer value{};
+        const char *end = text.data() + text.size();
+        const auto [stop, error] = std::from_chars(text.data(), end, value);
+        if (stop != end || text.empty() ||
+            (error != std::errc() && error != std::errc::result_out_of_range))
+          return fmt::format("'{}' is not a whole number", text);
+        if (error != std::errc() || value < lowest || value > highest)
+          return fmt::format("{} is out of range: give {}", text, name);
+        text = std::to_string(value);
+        return {};
+      },
+      name);
+}
+
+constexpr int64_t kLargest = std::numeric_limits<int64_t>::max();
+const CLI::Validator kPositive =
+    numberIn(0, false, std::numeric_limits<double>::max(), "positive");
+const CLI::Validator kPositiveCount = wholeNumber<int64_t>(1, kLargest);
 
 const char *const kSubcommands[] = {"train", "eval",      "predict",
                                     "step",  "gradcheck", "info"};
@@ -70,7 +103,7 @@ template <typename T> struct Optional {
 struct Parser {
   CLI::App app;
   Options options;
-  Optional<int64_t> epochs, batch, steps, grad_every;
+  Optional<int64_t> epochs, batch, steps, grad_every, threads;
   Optional<double> lr, eps, tol;
   Optional<uint64_t> seed;
 
@@ -84,18 +117,24 @@ struct Parser {
   }
 
   void addLr(CLI::App *command) {
+    // The optimizers apply the rate in float, where 1e39 is infinite.
     lr.add(command->add_option("--lr", lr.value, "learning rate")
-               ->check(kNonNegative));
+               ->check(numberIn(0, true, std::numeric_limits<float>::max(),
+                                "zero or more, and finite as a float "
+                                "(at most 3.4e38)")));
   }
 
   void addSeed(CLI::App *command, const std::string &description) {
-    seed.add(command->add_option("--seed", seed.value, description));
+    seed.add(command->add_option("--seed", seed.value, description)
+                 ->check(wholeNumber<uint64_t>(
+                     0, std::numeric_limits<uint64_t>::max())));
   }
 
   void addBatch(CLI::App *command,
-                const std::string &description = "samples per batch") {
+                const std::string &description = "samples per batch",
+                int64_t largest = kMaxBatch) {
     batch.add(command->add_option("--batch", batch.value, description)
-                  ->check(kPositive));
+                  ->check(wholeNumber<int64_t>(1, largest)));
   }
 
   // --<split>-images and --<split>-labels, --<split>-x and --<split>-y, or
@@ -124,7 +163,7 @@ struct Parser {
                          files.label_column,
                          "the column of --" + split +
                              "-csv that holds the target, from 0")
-            ->check(kNonNegative);
+            ->check(wholeNumber<int64_t>(0, kLargest));
     csv->needs(label_column);
     label_column->needs(csv);
     for (CLI::Option *other : {images, labels, x, y})
@@ -151,16 +190,16 @@ struct Parser {
     epochs.add(train
                    ->add_option("--epochs", epochs.value,
                                 "epochs in total, counting resumed ones")
-                   ->check(kPositive));
+                   ->check(kPositiveCount));
     addBatch(train);
     addLr(train);
     addSeed(train, "seed for initialization and shuffling");
     steps.add(train
                   ->add_option("--steps", steps.value,
                                "stop after this many optimizer steps in total")
-                  ->check(kPositive));
-    train->add_option("--threads", options.threads, "threads to use")
-        ->check(kPositive);
+                  ->check(kPositiveCount));
+    threads.add(train->add_option("--threads", threads.value, "threads to use")
+                    ->check(kPositiveCount));
     auto *load = train->add_option("--load", options.load,
                                    "start from this checkpoint's parameters");
     auto *resume = train->add_option(
@@ -178,7 +217,7 @@ struct Parser {
         train
             ->add_option("--grad-every", grad_every.value,
                          "log gradient norms at step 1 and every N steps")
-            ->check(kPositive));
+            ->check(kPositiveCount));
     train->add_flag("-q,--quiet", options.quiet,
                     "print only warnings and errors");
     addData(train, "train", "training", options.data.train);
@@ -233,13 +272,15 @@ struct Parser {
     CLI::App *gradcheck = app.add_subcommand(
         "gradcheck", "compare the backward pass with finite differences");
     gradcheck->callback([this] { options.command = Command::Gradcheck; });
+    // Below 1e-10 the differences are all rounding, above 0.1 all
+    // curvature: a check there passes or fails for no reason.
     eps.add(gradcheck->add_option("--eps", eps.value, "finite-difference step")
-                ->check(kPositive));
+                ->check(numberIn(1e-10, true, 0.1, "from 1e-10 to 0.1")));
     tol.add(gradcheck
                 ->add_option("--tol", tol.value,
                              "largest relative error that passes")
                 ->check(kPositive));
-    addBatch(gradcheck, "samples in the random batch");
+    addBatch(gradcheck, "samples in the random batch", kMaxGradcheckBatch);
     addSeed(gradcheck, "seed for parameters and the batch");
     addVerbose(gradcheck);
   }
@@ -256,6 +297,7 @@ struct Parser {
     batch.copyTo(options.batch);
     steps.copyTo(options.steps);
     grad_every.copyTo(options.grad_every);
+    threads.copyTo(options.threads);
     lr.copyTo(options.lr);
     eps.copyTo(options.eps);
     tol.copyTo(options.tol);

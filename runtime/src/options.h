@@ -13,6 +13,13 @@ namespace gradc {
 
 enum class Command { Train, Eval, Predict, Step, Gradcheck, Info };
 
+// The largest batch an option or a checkpoint may give, the compiler's
+// bound on the model file's batch; larger ones overflow sample offsets long
+// before they fit in memory.
+constexpr int64_t kMaxBatch = int64_t{1} << 20;
+// gradcheck's batch: each checked element costs two passes over it.
+constexpr int64_t kMaxGradcheckBatch = 4096;
+
 // One split's files named on the command line; a pair overrides the
 // model file's split of the same name.
 struct SplitOptions {
@@ -35,7 +42,7 @@ struct Options {
   std::optional<int64_t> epochs, batch, steps, grad_every;
   std::optional<double> lr;
   std::optional<uint64_t> seed;
-  int64_t threads = 1;
+  std::optional<int64_t> threads;
 
   std::string load, resume, save; // checkpoints
   std::string metrics, grad_log;  // logs

@@ -47,8 +47,11 @@ constexpr uint64_t kMaxSafeTensorsHeaderBytes = 100'000'000;
 // A real safetensors header is three levels deep and has a handful of JSON
 // values per tensor; these bounds keep a hostile header from turning a
 // 100 MB text into gigabytes of parsed JSON.
-constexpr int kMaxHeaderDepth = 8;
+constexpr size_t kMaxHeaderDepth = 8;
 constexpr size_t kMaxHeaderValues = 4'000'000;
+// Far more tensors than any model has; the bound keeps a header of tiny
+// entries from costing more than a moment.
+constexpr size_t kMaxTensors = 100'000;
 // numpy's own limit on the number of dimensions.
 constexpr size_t kMaxRank = 64;
 // numpy refuses headers over 10000 bytes unless told otherwise; nothing
@@ -115,12 +118,49 @@ std::string guessFormat(const uint8_t *bytes, size_t size) {
   return "";
 }
 
+// What a file that is not a regular one is, for messages.
+std::string kindOfFile(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a folder";
+  if (S_ISFIFO(mode))
+    return "a FIFO (named pipe)";
+  if (S_ISCHR(mode) || S_ISBLK(mode))
+    return "a device";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+// A pipe or device has no size to check against, and reading one could
+// block or never end.
+[[noreturn]] void refuseInput(const std::string &path, mode_t mode) {
+  if (S_ISDIR(mode))
+    fail(path, "is a folder, not a file");
+  fail(path, "is {}, not a regular file; give a file", kindOfFile(mode));
+}
+
+// Half of the machine's memory: a data set that needs more leaves no room
+// for the model, and a file that claims more is far more often damaged
+// than real. Refusing it up front beats being killed half way through.
+uint64_t memoryBudget() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long pageSize = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return std::numeric_limits<uint64_t>::max();
+  return static_cast<uint64_t>(pages) / 2 * static_cast<uint64_t>(pageSize);
+}
+
 // A regular file opened for reading, whose size is known up front so that
 // every size read from it can be checked before anything is allocated.
 class InputFile {
 public:
   explicit InputFile(std::string path) : path_(std::move(path)) {
-    descriptor_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    // Opening a FIFO blocks until a writer comes, so the kind of file is
+    // checked first, and the open cannot block either (O_NONBLOCK) in case
+    // the path changes in between; fstat then checks what was opened.
+    // O_NONBLOCK changes nothing for the reads of a regular file.
+    checkInputFile(path_);
+    descriptor_ = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (descriptor_ < 0)
       fail(path_, "{}", describeOpenError(path_, errno));
 
@@ -130,13 +170,9 @@ public:
       ::close(descriptor_);
       fail(path_, "cannot read: {}", std::strerror(error));
     }
-    // A pipe or device has no size to check against, and reading one
-    // could block or never end.
     if (!S_ISREG(status.st_mode)) {
       ::close(descriptor_);
-      if (S_ISDIR(status.st_mode))
-        fail(path_, "is a folder, not a file");
-      fail(path_, "is not a regular file");
+      refuseInput(path_, status.st_mode);
     }
     size_ = static_cast<uint64_t>(status.st_size);
   }
@@ -242,51 +278,61 @@ const char *idxTypeName(uint8_t type) {
   }
 }
 
-// Owns a zlib stream, which reads gzip and plain files alike.
+// Reads a file's bytes, inflating them when the file is gzip-compressed.
+// Gzip members are read one after another, as gzip(1) reads concatenated
+// files, and anything else after the last member is refused: zlib's gzread
+// would skip such bytes silently, but they mean the file is damaged.
 class GzipReader {
 public:
-  explicit GzipReader(const InputFile &file) : path_(file.path()) {
-    // zlib takes ownership of the descriptor it is given, so it gets its
-    // own duplicate, rewound, of the file already checked and measured.
-    int descriptor = ::dup(file.descriptor());
-    if (descriptor < 0 || ::lseek(descriptor, 0, SEEK_SET) != 0) {
-      int error = errno;
-      if (descriptor >= 0)
-        ::close(descriptor);
-      fail(path_, "cannot read: {}", std::strerror(error));
-    }
-    stream_ = ::gzdopen(descriptor, "rb");
-    if (stream_ == nullptr) {
-      ::close(descriptor);
-      fail(path_, "cannot read: out of memory for the gzip reader");
-    }
-    ::gzbuffer(stream_, 1 << 17);
+  explicit GzipReader(const InputFile &file) : file_(file) {
+    uint8_t magic[2] = {};
+    gzipped_ = file.readSome(0, magic, 2) == 2 && magic[0] == 0x1f &&
+               magic[1] == 0x8b;
+    if (!gzipped_)
+      return;
+    // 16 + 15: a gzip wrapper around a deflate stream of any window size.
+    if (::inflateInit2(&stream_, 16 + 15) != Z_OK)
+      fail(file_.path(), "cannot read: out of memory for the gzip reader");
+    input_.resize(size_t{1} << 17);
   }
 
   GzipReader(const GzipReader &) = delete;
   GzipReader &operator=(const GzipReader &) = delete;
-  ~GzipReader() { ::gzclose(stream_); }
+  ~GzipReader() {
+    if (gzipped_)
+      ::inflateEnd(&stream_);
+  }
+
+  // Whether the file is gzip-compressed.
+  bool gzipped() const { return gzipped_; }
 
   // Reads up to count bytes and returns how many there were: fewer at the
   // end of the data. Damaged data throws.
   size_t read(void *buffer, size_t count) {
-    auto *target = static_cast<char *>(buffer);
+    auto *target = static_cast<unsigned char *>(buffer);
+    if (!gzipped_) {
+      size_t got = file_.readSome(offset_, target, count);
+      offset_ += got;
+      return got;
+    }
     size_t done = 0;
-    while (done < count) {
-      auto request = static_cast<unsigned>(
-          std::min<size_t>(count - done, std::numeric_limits<int>::max()));
-      int got = ::gzread(stream_, target + done, request);
-      int code = Z_OK;
-      const char *message = ::gzerror(stream_, &code);
-      if (got < 0 || (code != Z_OK && code != Z_BUF_ERROR))
-        fail(path_, "gzip data is damaged: {}", message);
-      // zlib reports a stream that stops before its end as an ordinary
-      // end of data, marked only by this error code.
-      if (code == Z_BUF_ERROR)
+    while (done < count && !ended_) {
+      if (stream_.avail_in == 0 && !refill()) {
+        // The file ends inside a member.
         cutShort_ = true;
-      if (got == 0)
         break;
-      done += static_cast<size_t>(got);
+      }
+      auto room = static_cast<uInt>(
+          std::min<size_t>(count - done, std::numeric_limits<uInt>::max()));
+      stream_.next_out = target + done;
+      stream_.avail_out = room;
+      int code = ::inflate(&stream_, Z_NO_FLUSH);
+      done += room - stream_.avail_out;
+      if (code == Z_STREAM_END)
+        ended_ = !startNextMember();
+      else if (code != Z_OK && code != Z_BUF_ERROR)
+        fail(file_.path(), "gzip data is damaged: {}",
+             stream_.msg != nullptr ? stream_.msg : ::zError(code));
     }
     return done;
   }
@@ -295,19 +341,83 @@ public:
   bool cutShort() const { return cutShort_; }
 
 private:
-  std::string path_;
-  gzFile stream_ = nullptr;
+  // Moves the unread input to the front and reads more of the file after
+  // it; false when the file has nothing more.
+  bool refill() {
+    std::memmove(input_.data(), stream_.next_in, stream_.avail_in);
+    size_t got = file_.readSome(offset_, input_.data() + stream_.avail_in,
+                                input_.size() - stream_.avail_in);
+    offset_ += got;
+    stream_.next_in = input_.data();
+    stream_.avail_in += static_cast<uInt>(got);
+    return got > 0;
+  }
+
+  // After a member's end: true when another member follows, false at the
+  // end of the file; other bytes throw.
+  bool startNextMember() {
+    if (stream_.avail_in < 2)
+      refill();
+    if (stream_.avail_in == 0)
+      return false;
+    if (stream_.avail_in >= 2 && stream_.next_in[0] == 0x1f &&
+        stream_.next_in[1] == 0x8b) {
+      ::inflateReset(&stream_);
+      return true;
+    }
+    fail(file_.path(),
+         "{} bytes follow the end of the gzip data; the file is damaged",
+         stream_.avail_in + (file_.size() - std::min(offset_, file_.size())));
+  }
+
+  const InputFile &file_;
+  bool gzipped_ = false;
+  z_stream stream_{};
+  std::vector<unsigned char> input_;
+  uint64_t offset_ = 0; // the file's bytes taken so far
+  bool ended_ = false;  // the last member has ended
   bool cutShort_ = false;
 };
 
 } // namespace
 
+void checkInputFile(const std::string &path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0)
+    fail(path, "{}", describeOpenError(path, errno));
+  if (!S_ISREG(status.st_mode))
+    refuseInput(path, status.st_mode);
+}
+
+void checkOutputFile(const std::string &path) {
+  // A path that does not exist yet, or cannot be looked at, is left to the
+  // open that follows, which says what is wrong with it.
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0 || S_ISREG(status.st_mode))
+    return;
+  if (S_ISDIR(status.st_mode))
+    fail(path, "is a folder; give a file name");
+  fail(path, "is {}, not a regular file; refusing to write over it",
+       kindOfFile(status.st_mode));
+}
+
+void checkFitsInMemory(const std::string &path, uint64_t bytes,
+                       const std::string &what) {
+  const uint64_t budget = memoryBudget();
+  if (bytes <= budget)
+    return;
+  constexpr double gib = 1024.0 * 1024.0 * 1024.0;
+  fail(path,
+       "{} need {:.1f} GiB of memory, more than half of the {:.1f} GiB this "
+       "machine has; the file is damaged, or too large to train from here",
+       what, static_cast<double>(bytes) / gib,
+       static_cast<double>(budget) * 2 / gib);
+}
+
 IdxArray readIdx(const std::string &path) {
   InputFile file(path);
-  uint8_t leading[2] = {};
-  bool gzipped = file.readSome(0, leading, 2) == 2 && leading[0] == 0x1f &&
-                 leading[1] == 0x8b;
   GzipReader reader(file);
+  const bool gzipped = reader.gzipped();
 
   // Eight bytes, not the four of the magic, are kept for guessFormat.
   uint8_t magic[8] = {};
@@ -358,6 +468,8 @@ IdxArray readIdx(const std::string &path) {
          "hold",
          formatDims(array.dims), total, file.size());
   }
+  checkFitsInMemory(path, total,
+                    fmt::format("IDX dims {}", formatDims(array.dims)));
 
   // The buffer grows with the data that actually arrives, so a gzip file
   // that lies about its dims costs no more memory than it really holds. A
@@ -757,6 +869,9 @@ NpyHeader readNpyHeader(const InputFile &file) {
 HostTensor readNpy(const std::string &path) {
   InputFile file(path);
   NpyHeader header = readNpyHeader(file);
+  checkFitsInMemory(path, uint64_t{header.count} * sizeof(float),
+                    fmt::format("its {} values (shape {})", header.count,
+                                formatDims(header.shape)));
 
   HostTensor tensor;
   tensor.shape = header.shape;
@@ -785,6 +900,18 @@ HostTensor readNpy(const std::string &path) {
     readConverted<int8_t>(file, offset, count, output, toFloat);
     break;
   }
+
+  // A NaN or infinity in the data would surface only as a non-finite loss
+  // steps later, far from the file that holds it.
+  const auto finite = [](float value) { return std::isfinite(value); };
+  const auto bad = std::find_if_not(tensor.data.begin(), tensor.data.end(),
+                                    finite);
+  if (bad != tensor.data.end())
+    fail(path, "holds {} at flat index {}{}; the data must be finite", *bad,
+         bad - tensor.data.begin(),
+         header.type == NpyType::Float64 && std::isinf(*bad)
+             ? " (or a float64 beyond float32's range)"
+             : "");
   return tensor;
 }
 
@@ -798,6 +925,8 @@ std::vector<int32_t> readNpyLabels(const std::string &path,
          "e.g. with labels.astype('int64')",
          npyTypeName(header.type), header.descr);
 
+  checkFitsInMemory(path, uint64_t{header.count} * sizeof(int32_t),
+                    fmt::format("its {} labels", header.count));
   std::vector<int32_t> labels(header.count);
   uint64_t offset = header.dataOffset;
   size_t count = header.count;
@@ -840,15 +969,18 @@ std::vector<int32_t> readNpyLabels(const std::string &path,
 
 namespace {
 
-// Writes path + ".tmp" and renames it over path on commit, so that readers
-// and a crash see either the old file whole or the new one whole. A writer
-// destroyed before commit removes its temporary file.
+// Writes a temporary file next to path and renames it over path on commit,
+// so that readers and a crash see either the old file whole or the new one
+// whole. A writer destroyed before commit removes its temporary file.
 class AtomicFileWriter {
 public:
-  explicit AtomicFileWriter(std::string path)
-      : path_(std::move(path)), temporaryPath_(path_ + ".tmp") {
-    descriptor_ = ::open(temporaryPath_.c_str(),
-                         O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  explicit AtomicFileWriter(std::string path) : path_(std::move(path)) {
+    checkOutputFile(path_);
+    // mkostemps makes a new file of a name no one can predict (O_EXCL), so
+    // a link planted at a fixed temporary name cannot redirect the write.
+    // The name ends in .tmp, so that one left by a crash is recognizable.
+    std::string pattern = path_ + ".XXXXXX.tmp";
+    descriptor_ = ::mkostemps(pattern.data(), 4, O_CLOEXEC);
     if (descriptor_ < 0) {
       int error = errno;
       std::string reason = std::strerror(error);
@@ -857,8 +989,14 @@ public:
                              folderOf(path_).string());
       else if (error == EACCES)
         reason = "permission denied";
-      fail(path_, "cannot create {}: {}", temporaryPath_, reason);
+      fail(path_, "cannot create a temporary file next to it: {}", reason);
     }
+    temporaryPath_ = pattern;
+    // mkostemps creates the file for its owner alone; the file being
+    // replaced was created as open(2) creates files, 0666 less the umask.
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(descriptor_, 0666 & ~mask);
   }
 
   AtomicFileWriter(const AtomicFileWriter &) = delete;
@@ -1039,26 +1177,101 @@ struct SafeEntry {
   uint64_t end = 0;
 };
 
-json parseSafeTensorsHeader(const std::string &path, const std::string &text) {
-  struct TooComplex {};
-  size_t values = 0;
-  auto guard = [&](int depth, json::parse_event_t, json &) {
-    if (depth > kMaxHeaderDepth || ++values > kMaxHeaderValues)
-      throw TooComplex{};
+// Walks a header's JSON once without building it, to check what the
+// parsed tree must not have: too deep a nesting or too many values (a
+// hostile 100 MB header would parse into gigabytes), too many tensors, or
+// a key twice in one object (the parser would keep the last silently, so
+// a file could say two things about one tensor). nlohmann's callback
+// parser could count as it builds, but it takes time quadratic in the
+// number of an object's members.
+class HeaderCheck final : public json::json_sax_t {
+public:
+  enum class Problem { None, Syntax, TooComplex, TooManyTensors, Duplicate };
+
+  Problem problem = Problem::None;
+  std::string detail; // the syntax error, or the duplicate key
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t &) override {
+    return value();
+  }
+  bool string(string_t &) override { return value(); }
+  bool binary(binary_t &) override { return value(); }
+  bool start_object(std::size_t) override { return open(); }
+  bool start_array(std::size_t) override { return open(); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+
+  bool key(string_t &name) override {
+    if (!keys_.back().insert(name).second)
+      return stop(Problem::Duplicate, name);
+    if (keys_.size() == 1 && name != "__metadata__" &&
+        ++tensors_ > kMaxTensors)
+      return stop(Problem::TooManyTensors, "");
     return true;
-  };
-  try {
-    return json::parse(text, guard);
-  } catch (const TooComplex &) {
-    fail(path, "the safetensors header is too deeply nested or too large to "
-               "be real");
-  } catch (const json::exception &error) {
+  }
+
+  bool parse_error(std::size_t, const std::string &,
+                   const nlohmann::detail::exception &error) override {
     // nlohmann prefixes its messages with an id the user has no use for.
     std::string_view message = error.what();
     if (auto end = message.find("] "); end != std::string_view::npos)
       message.remove_prefix(end + 2);
-    fail(path, "the safetensors header is not valid JSON: {}", message);
+    return stop(Problem::Syntax, std::string(message));
   }
+
+private:
+  bool value() {
+    return ++values_ <= kMaxHeaderValues || stop(Problem::TooComplex, "");
+  }
+  bool open() {
+    if (!value() || keys_.size() >= kMaxHeaderDepth)
+      return stop(Problem::TooComplex, "");
+    keys_.emplace_back();
+    return true;
+  }
+  bool close() {
+    keys_.pop_back();
+    return true;
+  }
+  bool stop(Problem found, std::string what) {
+    problem = found;
+    detail = std::move(what);
+    return false;
+  }
+
+  // The keys of each object open now, outermost first; arrays have an
+  // empty set, so that the depth is the size.
+  std::vector<std::set<std::string>> keys_;
+  size_t values_ = 0;
+  size_t tensors_ = 0;
+};
+
+json parseSafeTensorsHeader(const std::string &path, const std::string &text) {
+  HeaderCheck check;
+  if (!json::sax_parse(text, &check)) {
+    switch (check.problem) {
+    case HeaderCheck::Problem::Duplicate:
+      fail(path, "the safetensors header has the key '{}' twice in one "
+                 "object",
+           check.detail);
+    case HeaderCheck::Problem::TooManyTensors:
+      fail(path, "the safetensors header lists more than {} tensors, more "
+                 "than any model the trainer builds",
+           kMaxTensors);
+    case HeaderCheck::Problem::TooComplex:
+      fail(path, "the safetensors header is too deeply nested or too large "
+                 "to be real");
+    case HeaderCheck::Problem::Syntax:
+    case HeaderCheck::Problem::None:
+      break;
+    }
+    fail(path, "the safetensors header is not valid JSON: {}", check.detail);
+  }
+  return json::parse(text);
 }
 
 std::vector<int64_t> readShape(const std::string &path, const std::string &name,
@@ -1184,6 +1397,14 @@ void readEntryData(const InputFile &file, uint64_t dataStart,
 } // namespace
 
 SafeTensors readSafeTensors(const std::string &path) {
+  return readSafeTensors(path, [](const std::string &,
+                                  const std::vector<int64_t> &) {
+    return true;
+  });
+}
+
+SafeTensors readSafeTensors(const std::string &path,
+                            const TensorFilter &wanted) {
   InputFile file(path);
   uint8_t prefix[8] = {};
   size_t got = file.readSome(0, prefix, sizeof prefix);
@@ -1229,8 +1450,9 @@ SafeTensors readSafeTensors(const std::string &path) {
     }
   }
 
-  // Tensors must not share bytes: besides being what the format requires,
-  // this bounds the memory all tensors take together by the file's size.
+  // The tensors' data must fill the data section exactly, as the format
+  // requires: shared bytes would let tensors take more memory together
+  // than the file holds, and bytes no tensor owns mean a damaged file.
   std::vector<const SafeEntry *> byOffset;
   for (const SafeEntry &entry : entries)
     byOffset.push_back(&entry);
@@ -1238,13 +1460,35 @@ SafeTensors readSafeTensors(const std::string &path) {
             [](const SafeEntry *a, const SafeEntry *b) {
               return std::pair(a->begin, a->end) < std::pair(b->begin, b->end);
             });
-  for (size_t i = 1; i < byOffset.size(); ++i)
-    if (byOffset[i]->begin < byOffset[i - 1]->end)
+  uint64_t covered = 0;
+  for (size_t i = 0; i < byOffset.size(); ++i) {
+    if (byOffset[i]->begin < covered)
       fail(path, "tensors '{}' and '{}' overlap in the file",
            byOffset[i - 1]->name, byOffset[i]->name);
+    if (byOffset[i]->begin > covered)
+      fail(path, "the {} bytes of data before tensor '{}' belong to no "
+                 "tensor; the file is damaged",
+           byOffset[i]->begin - covered, byOffset[i]->name);
+    covered = byOffset[i]->end;
+  }
+  if (covered != dataSize)
+    fail(path, "{} bytes follow the last tensor's data and belong to no "
+               "tensor; the file is damaged",
+         dataSize - covered);
 
-  for (const SafeEntry &entry : entries)
-    readEntryData(file, dataStart, entry, result.tensors[entry.name]);
+  uint64_t needed = 0;
+  std::vector<const SafeEntry *> toRead;
+  for (const SafeEntry &entry : entries) {
+    if (wanted(entry.name, entry.shape)) {
+      toRead.push_back(&entry);
+      needed += (entry.end - entry.begin) / entry.type.size * sizeof(float);
+    } else {
+      result.tensors[entry.name].shape = entry.shape;
+    }
+  }
+  checkFitsInMemory(path, needed, "the tensors read");
+  for (const SafeEntry *entry : toRead)
+    readEntryData(file, dataStart, *entry, result.tensors[entry->name]);
   return result;
 }
 

@@ -5,6 +5,7 @@
 #define GRADC_RUNTIME_TENSOR_IO_H
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -32,7 +33,8 @@ struct HostTensor {
 };
 
 // Reads float32, float64, int32, int64, uint8 or int8 .npy (C order) as
-// floats.
+// floats. A NaN or infinity in float data is refused, naming the file: it
+// would only surface later as a non-finite loss.
 HostTensor readNpy(const std::string &path);
 // Reads an integer .npy (int32, int64, uint8 or int8) as int32 class ids.
 std::vector<int32_t> readNpyLabels(const std::string &path,
@@ -49,13 +51,38 @@ struct SafeTensors {
 // Reads F32 tensors (F64, F16/BF16 and integer or BOOL tensors, such as
 // PyTorch's int64 num_batches_tracked, are converted to float as well).
 SafeTensors readSafeTensors(const std::string &path);
-// Writes F32 tensors in the given order to path + ".tmp", flushes it, then
-// renames it over path, so a crash never leaves a half-written file.
+
+// Says, from a tensor's name and shape in the header, whether its data is
+// wanted.
+using TensorFilter = std::function<bool(const std::string &name,
+                                        const std::vector<int64_t> &shape)>;
+// Reads the header whole, but the data only of the tensors `wanted`
+// accepts; the others are listed with their shape and no data. A reader
+// that checks names and shapes against a model thus allocates nothing for
+// a tensor it would refuse or ignore, however large the header says it is.
+SafeTensors readSafeTensors(const std::string &path,
+                            const TensorFilter &wanted);
+
+// Writes F32 tensors in the given order to a new temporary file in path's
+// folder, flushes it, then renames it over path, so a crash never leaves a
+// half-written file.
 void writeSafeTensors(const std::string &path, const SafeTensors &file,
                       const std::vector<std::string> &order = {});
 
 // Replaces path with contents atomically (temporary file, fsync, rename).
 void writeFileAtomically(const std::string &path, const std::string &contents);
+
+// Throws unless path is a regular file (or a link to one) that can be
+// opened: a FIFO given as input blocks the reader forever, and a device
+// or socket is no data set.
+void checkInputFile(const std::string &path);
+// Throws when path exists but is not a regular file: writing would block
+// on a FIFO, and replacing a device node or socket destroys it.
+void checkOutputFile(const std::string &path);
+// Throws when data of `bytes` bytes, read from path, would take more than
+// half of the machine's memory; `what` says what the bytes are.
+void checkFitsInMemory(const std::string &path, uint64_t bytes,
+                       const std::string &what);
 
 } // namespace gradc
 

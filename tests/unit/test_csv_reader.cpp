@@ -71,5 +71,5 @@ TEST_CASE("malformed CSV rows are refused where they are", "[csv]") {
 
 TEST_CASE("a CSV file that does not exist", "[csv]") {
   CHECK_THROWS_WITH(gradc::readCsv("/nonexistent/data.csv"),
-                    Catch::Contains("/nonexistent/data.csv: cannot open it"));
+                    Catch::Contains("/nonexistent/data.csv: no such file"));
 }

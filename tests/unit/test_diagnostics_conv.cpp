@@ -76,7 +76,7 @@ const gradc::Node &firstNode(const gradc::Graph &graph, gradc::OpKind op) {
 
 } // namespace
 
-TEST_CASE("a conv2d or pool whose input is not [C, H, W]", "[diagnostics]") {
+TEST_CASE("a conv2d or pool whose input is not C, H, W", "[diagnostics]") {
   const char *hint = "flatten comes after the convolutional and pooling";
   // A flat input, as an MLP's.
   expectError(withLayers("[784]", {"  - {op: conv2d, filters: 4, kernel: 3}"}),

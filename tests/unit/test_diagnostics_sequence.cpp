@@ -80,7 +80,7 @@ bool hasOp(const gradc::Graph &graph, gradc::OpKind op) {
 
 } // namespace
 
-TEST_CASE("rnn and lstm on an input that is not [steps, features]",
+TEST_CASE("rnn and lstm on an input that is not steps by features",
           "[diagnostics]") {
   // The model input is a flat vector.
   expectError(withLayer("[4]", "  - {op: rnn, hidden: 5}"), 4, 5,
@@ -110,7 +110,7 @@ TEST_CASE("an embedding that is not the first layer", "[diagnostics]") {
               "move the embedding to the top of 'layers'");
 }
 
-TEST_CASE("an embedding on an input that is not [steps] ids", "[diagnostics]") {
+TEST_CASE("an embedding on an input that is not a list of ids", "[diagnostics]") {
   expectError(withLayer("[3, 4]", "  - {op: embedding, vocab: 10, dim: 3}"), 4,
               5,
               "'embedding' reads a sample of integer ids [steps], but the "

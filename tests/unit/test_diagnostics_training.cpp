@@ -159,7 +159,7 @@ TEST_CASE("an unknown key in an adam optimizer", "[diagnostics]") {
                 "did you mean 'beta1'?");
 }
 
-TEST_CASE("a beta outside [0, 1)", "[diagnostics]") {
+TEST_CASE("a beta outside 0 to 1", "[diagnostics]") {
   std::string text = withOptimizer("{type: adam, lr: 0.1, beta1: 1.0}");
   expectErrorAt(text, 6, "1.0",
                 "'beta1' is 1.0, but it must be at least 0 "
@@ -245,6 +245,9 @@ TEST_CASE("a split that mixes or half-gives its forms", "[diagnostics]") {
   expectErrorIn(model, text, 8, columnOf(text, 8, "x.npy"),
                 "data.train mixes 'x' with 'images'",
                 "{x, y} (.npy files) or {csv, label}");
+  text = withSplit("{}");
+  expectErrorIn(model, text, 8, columnOf(text, 8, "{}"),
+                "data.train names no data");
   text = withSplit("{x: x.npy}");
   expectErrorIn(model, text, 8, columnOf(text, 8, "{x"),
                 "data.train needs 'y' alongside 'x'");

@@ -1,13 +1,15 @@
 // Tests of the kernels of the sequence family
 // (runtime/include/gradc/kernels_sequence.h) that the gradient checks and
 // the PyTorch goldens cannot reach: the recurrences against a plain loop
-// written from PyTorch's equations, and the embedding's handling of values
-// that name no row, which the runtime never lets through but a caller of
-// the ABI could pass.
+// written from PyTorch's equations, the inlined exp, sigmoid and tanh
+// against the library's, and the embedding's handling of values that name
+// no row, which the runtime never lets through but a caller of the ABI
+// could pass.
 #include <gradc/kernels.h>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -130,4 +132,46 @@ TEST_CASE("an embedding reads nothing for a value that names no row",
   std::vector<float> dw(4, -1);
   gradc::embeddingGrad<float>(6, 2, 2, dy.data(), ids.data(), dw.data());
   CHECK(dw == std::vector<float>{0, 0, 1, 1});
+}
+
+TEMPLATE_TEST_CASE("the recurrences' exp keeps to a few units in the last "
+                   "place",
+                   "[kernels]", float, double) {
+  using T = TestType;
+  const double ulp = std::numeric_limits<T>::epsilon();
+  double worst = 0;
+  for (double x = -80; x <= 80; x += 0.0137) {
+    const double exact = std::exp(static_cast<double>(static_cast<T>(x)));
+    const double got = gradc::detail::sequenceExp(static_cast<T>(x));
+    worst = std::max(worst, std::abs(got - exact) / exact);
+  }
+  CHECK(worst < 4 * ulp);
+
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  CHECK(std::isnan(gradc::detail::sequenceExp(nan)));
+  CHECK(std::isnan(gradc::detail::gateSigmoid(nan)));
+  CHECK(std::isnan(gradc::detail::gateTanh(nan)));
+}
+
+TEMPLATE_TEST_CASE("the recurrences' sigmoid and tanh, to their limits",
+                   "[kernels]", float, double) {
+  using T = TestType;
+  const double ulp = std::numeric_limits<T>::epsilon();
+  for (double x = -30; x <= 30; x += 0.0173) {
+    const T at = static_cast<T>(x);
+    const double sigmoid = 1 / (1 + std::exp(-static_cast<double>(at)));
+    CHECK(std::abs(gradc::detail::gateSigmoid(at) - sigmoid) <= 4 * ulp);
+    CHECK(std::abs(gradc::detail::gateTanh(at) -
+                   std::tanh(static_cast<double>(at))) <= 4 * ulp);
+  }
+
+  const T huge = std::numeric_limits<T>::max();
+  const T infinity = std::numeric_limits<T>::infinity();
+  for (T big : {T(1000), huge, infinity}) {
+    CHECK(gradc::detail::gateSigmoid(big) == T(1));
+    CHECK(gradc::detail::gateSigmoid(-big) >= T(0));
+    CHECK(gradc::detail::gateSigmoid(-big) < T(1e-30));
+    CHECK(gradc::detail::gateTanh(big) == T(1));
+    CHECK(gradc::detail::gateTanh(-big) == T(-1));
+  }
 }

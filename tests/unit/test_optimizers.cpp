@@ -4,8 +4,8 @@
 // (make_training_references.py). The runtime rounds as PyTorch's kernels
 // do, but PyTorch's vectorized kernels may fuse a multiply and an add
 // where the runtime rounds twice, so each value is allowed a relative
-// error of kTolerance. Saving and restoring the state between two steps
-// must change nothing at all.
+// error of kTolerance. Saving and restoring the state between two steps,
+// directly or through a checkpoint, must change nothing at all.
 #include "optimizer.h"
 
 #include "checkpoint.h"

@@ -146,6 +146,7 @@ std::string emitModelTable(const ModelSpec &spec, const Graph &graph,
                      optionalString(spec.log.gradFile),
                      number(spec.log.vanishingBelow),
                      number(spec.log.explodingAbove));
+  out << fmt::format("    {},\n", int(data.targetsAreInputs));
   out << "};\n\n";
 
   const TensorType &input = graph.type(graph.input);

@@ -119,6 +119,8 @@ typedef struct gradc_config {
   const char *grad_file; // NULL: no gradient-norm log
   double vanishing_below;
   double exploding_above;
+
+  int targets_are_inputs; // an autoencoder: each sample is its own target
 } gradc_config;
 
 // One call's arguments. `batch` may be anything from 1 up; the workspace

@@ -13,26 +13,89 @@
 #include <gradc/kernels.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 namespace gradc {
 
 namespace detail {
 
-// The recurrences spend much of their time in these two functions, once
-// per hidden unit, gate and step. Both are written with exp, which glibc
-// computes several times faster than tanh (whose float version goes
-// through expm1). Their absolute error stays within a few units in the
-// last place of 1, though tanh's relative error grows near 0, where the
-// subtraction cancels; for hidden states and gates, what counts is the
-// absolute error.
-template <typename T> T gateSigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+// ---------------------------------------------------------------------------
+// exp, sigmoid and tanh for the recurrences, which spend much of their time
+// in them: once per hidden unit, gate and step. The library's functions are
+// calls that keep a loop scalar (and glibc's tanhf goes through the slow
+// expm1f); these are plain arithmetic, inlined, so the loops over a step's
+// units vectorize.
+//
+// exp(x) = 2^k e^r with k = round(x / ln 2) and |r| <= ln(2) / 2; e^r from
+// its Taylor polynomial, to r^7 in float and r^13 in double, where the
+// terms left out are below a tenth of the last place; 2^k written into the
+// exponent bits. x is clamped to where 2^k stays a normal number, which
+// sigmoid and tanh, the only users, never notice. NaN comes back as NaN.
+// ---------------------------------------------------------------------------
+
+template <typename T> struct ExpParts;
+
+template <> struct ExpParts<float> {
+  using Int = int32_t;
+  using Bits = uint32_t;
+  static constexpr int MantissaBits = 23;
+  static constexpr Int ExponentBias = 127;
+  static constexpr int Degree = 7;
+  static constexpr float Lowest = -87.0f, Highest = 88.0f;
+  // ln 2 in two parts, the first short enough that k times it is exact.
+  static constexpr float Ln2High = 0.693359375f, Ln2Low = -2.12194440e-4f;
+  // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
+  static constexpr float Rounder = 12582912.0f;
+};
+
+template <> struct ExpParts<double> {
+  using Int = int64_t;
+  using Bits = uint64_t;
+  static constexpr int MantissaBits = 52;
+  static constexpr Int ExponentBias = 1023;
+  static constexpr int Degree = 13;
+  static constexpr double Lowest = -708.0, Highest = 709.0;
+  static constexpr double Ln2High = 6.93147180369123816490e-01;
+  static constexpr double Ln2Low = 1.90821492927058770002e-10;
+  static constexpr double Rounder = 6755399441055744.0; // 1.5 * 2^52
+};
+
+// 1 / n!, the Taylor coefficients of e^r.
+constexpr double inverseFactorial(int n) {
+  return n == 0 ? 1.0 : inverseFactorial(n - 1) / n;
 }
 
-template <typename T> T gateTanh(T x) {
-  return T(1) - T(2) / (T(1) + std::exp(T(2) * x));
+template <typename T> inline T sequenceExp(T x) {
+  using Parts = ExpParts<T>;
+
+  // NaN fails both comparisons and is computed as Lowest, then put back.
+  T clamped = x > Parts::Lowest ? x : Parts::Lowest;
+  clamped = clamped < Parts::Highest ? clamped : Parts::Highest;
+  T k = (clamped * T(1.4426950408889634) + Parts::Rounder) - Parts::Rounder;
+  T r = (clamped - k * Parts::Ln2High) - k * Parts::Ln2Low;
+
+  T polynomial = T(inverseFactorial(Parts::Degree));
+  for (int n = Parts::Degree - 1; n >= 0; --n)
+    polynomial = polynomial * r + T(inverseFactorial(n));
+
+  auto exponent = static_cast<typename Parts::Int>(k) + Parts::ExponentBias;
+  T scale = std::bit_cast<T>(static_cast<typename Parts::Bits>(exponent)
+                             << Parts::MantissaBits);
+  return x == x ? polynomial * scale : x;
+}
+
+template <typename T> inline T gateSigmoid(T x) {
+  return T(1) / (T(1) + sequenceExp(-x));
+}
+
+// Written with exp, tanh keeps an absolute error of a few units in the last
+// place of 1; its relative error grows near 0, where the subtraction
+// cancels, but hidden states and gates are added to values of order 1.
+template <typename T> inline T gateTanh(T x) {
+  return T(1) - T(2) / (T(1) + sequenceExp(T(2) * x));
 }
 
 } // namespace detail
@@ -43,7 +106,7 @@ template <typename T> T gateTanh(T x) {
 // with act tanh or relu, as torch.nn.RNN computes it.
 // ---------------------------------------------------------------------------
 
-template <typename T, bool Relu> T rnnActivation(T x) {
+template <typename T, bool Relu> inline T rnnActivation(T x) {
   if constexpr (Relu)
     return x > T(0) ? x : T(0);
   else
@@ -51,7 +114,7 @@ template <typename T, bool Relu> T rnnActivation(T x) {
 }
 
 // The activation's derivative, written with its output y.
-template <typename T, bool Relu> T rnnActivationSlope(T y) {
+template <typename T, bool Relu> inline T rnnActivationSlope(T y) {
   if constexpr (Relu)
     return y > T(0) ? T(1) : T(0);
   else
@@ -73,8 +136,12 @@ void rnnScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
     for (int64_t b = 0; b < B; ++b) {
       T *h = ht + b * sampleStride;
       const T *p = pre + b * sampleStride + t * H;
-      for (int64_t j = 0; j < H; ++j)
-        h[j] = rnnActivation<T, Relu>((t > 0 ? h[j] : T(0)) + p[j]);
+      if (t > 0)
+        for (int64_t j = 0; j < H; ++j)
+          h[j] = rnnActivation<T, Relu>(h[j] + p[j]);
+      else
+        for (int64_t j = 0; j < H; ++j)
+          h[j] = rnnActivation<T, Relu>(p[j]);
     }
   }
 }
@@ -94,10 +161,15 @@ void rnnScanGrad(int64_t B, int64_t steps, int64_t H, const T *dhs, const T *hs,
     // The product of step t + 1 was written into dpre_t's place.
     for (int64_t b = 0; b < B; ++b) {
       const int64_t at = b * sampleStride + t * H;
-      for (int64_t j = 0; j < H; ++j) {
-        T dh = dhs[at + j] + (t + 1 < steps ? dpre[at + j] : T(0));
-        dpre[at + j] = dh * rnnActivationSlope<T, Relu>(hs[at + j]);
-      }
+      T *dp = dpre + at;
+      const T *dh = dhs + at;
+      const T *h = hs + at;
+      if (t + 1 < steps)
+        for (int64_t j = 0; j < H; ++j)
+          dp[j] = (dh[j] + dp[j]) * rnnActivationSlope<T, Relu>(h[j]);
+      else
+        for (int64_t j = 0; j < H; ++j)
+          dp[j] = dh[j] * rnnActivationSlope<T, Relu>(h[j]);
     }
 
     // dpre_t W_hh, the gradient reaching h_{t-1} through step t, goes where
@@ -120,6 +192,57 @@ void rnnScanGrad(int64_t B, int64_t steps, int64_t H, const T *dhs, const T *hs,
 
 constexpr int64_t LstmStateWidth = 6; // times H
 
+namespace detail {
+
+// One sample's step, slot by slot, so that the compiler knows the slots
+// apart and vectorizes over the units. The gate slots hold pre-activations
+// on entry and activations on exit. At the first step, cPrevious is unused.
+template <typename T, bool First>
+void lstmCell(int64_t H, T *__restrict i, T *__restrict f, T *__restrict g,
+              T *__restrict o, T *__restrict c, T *__restrict h,
+              const T *__restrict cPrevious) {
+  for (int64_t j = 0; j < H; ++j) {
+    T gi = gateSigmoid(i[j]), gf = gateSigmoid(f[j]);
+    T gg = gateTanh(g[j]), go = gateSigmoid(o[j]);
+    T cell = First ? gi * gg : gf * cPrevious[j] + gi * gg;
+    i[j] = gi;
+    f[j] = gf;
+    g[j] = gg;
+    o[j] = go;
+    c[j] = cell;
+    h[j] = go * gateTanh(cell);
+  }
+}
+
+// One sample's step of lstmScanGrad (see there), slot by slot. The i and f
+// slots of dpre hold, on entry, what step t + 1 left there: dpre_{t+1} W_hh
+// and f_{t+1} dc_{t+1}; Last says there is no step t + 1. At the first step
+// there is no c_{t-1} and no earlier f slot to leave f dc in.
+template <typename T, bool Last, bool First>
+void lstmCellGrad(int64_t H, const T *__restrict s, const T *__restrict ds,
+                  const T *__restrict cPrevious, T *__restrict dInputGate,
+                  T *__restrict dForgetGate, T *__restrict dCellGate,
+                  T *__restrict dOutputGate, T *__restrict dfPrevious) {
+  const T *si = s, *sf = s + H, *sg = s + 2 * H, *so = s + 3 * H;
+  const T *sc = s + 4 * H;
+  for (int64_t j = 0; j < H; ++j) {
+    T dh = ds[5 * H + j] + (Last ? T(0) : dInputGate[j]);
+    T dcLater = Last ? T(0) : dForgetGate[j];
+    T i = si[j], f = sf[j], g = sg[j], o = so[j];
+    T tanhC = gateTanh(sc[j]);
+    T dc = ds[4 * H + j] + dcLater + dh * o * (T(1) - tanhC * tanhC);
+    T cBefore = First ? T(0) : cPrevious[j];
+    dInputGate[j] = (ds[j] + dc * g) * i * (T(1) - i);
+    dForgetGate[j] = (ds[H + j] + dc * cBefore) * f * (T(1) - f);
+    dCellGate[j] = (ds[2 * H + j] + dc * i) * (T(1) - g * g);
+    dOutputGate[j] = (ds[3 * H + j] + dh * tanhC) * o * (T(1) - o);
+    if (!First)
+      dfPrevious[j] = f * dc;
+  }
+}
+
+} // namespace detail
+
 template <typename T>
 void lstmScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
               T *state) {
@@ -136,22 +259,15 @@ void lstmScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
     for (int64_t b = 0; b < B; ++b) {
       T *s = st + b * sampleStride;
       const T *p = pre + b * preStride + t * 4 * H;
-      const T *previous = t > 0 ? s - W : nullptr;
-      for (int64_t j = 0; j < H; ++j) {
-        auto gate = [&](int k) {
-          return (t > 0 ? s[k * H + j] : T(0)) + p[k * H + j];
-        };
-        T i = detail::gateSigmoid(gate(0));
-        T f = detail::gateSigmoid(gate(1));
-        T g = detail::gateTanh(gate(2));
-        T o = detail::gateSigmoid(gate(3));
-        T c = i * g + (previous ? f * previous[4 * H + j] : T(0));
-        s[j] = i;
-        s[H + j] = f;
-        s[2 * H + j] = g;
-        s[3 * H + j] = o;
-        s[4 * H + j] = c;
-        s[5 * H + j] = o * detail::gateTanh(c);
+      if (t > 0) {
+        for (int64_t k = 0; k < 4 * H; ++k)
+          s[k] += p[k];
+        detail::lstmCell<T, false>(H, s, s + H, s + 2 * H, s + 3 * H, s + 4 * H,
+                                   s + 5 * H, s - W + 4 * H);
+      } else {
+        std::copy_n(p, 4 * H, s);
+        detail::lstmCell<T, true>(H, s, s + H, s + 2 * H, s + 3 * H, s + 4 * H,
+                                  s + 5 * H, nullptr);
       }
     }
   }
@@ -167,6 +283,8 @@ void lstmScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
 //   dpre.i = (dstate.i + dc_t g) i (1 - i)
 //   dpre.g = (dstate.g + dc_t i) (1 - g^2)
 //   dpre.f = (dstate.f + dc_t c_{t-1}) f (1 - f)
+// Step t leaves dpre_t W_hh and f_t dc_t for step t - 1 in the i and f
+// slots of dpre_{t-1}, which saves two buffers.
 template <typename T>
 void lstmScanGrad(int64_t B, int64_t steps, int64_t H, const T *dstate,
                   const T *state, const T *whh, T *dpre) {
@@ -174,27 +292,27 @@ void lstmScanGrad(int64_t B, int64_t steps, int64_t H, const T *dstate,
   const int64_t sampleStride = steps * W;
   const int64_t preStride = steps * 4 * H;
   for (int64_t t = steps - 1; t >= 0; --t) {
+    const bool last = t + 1 == steps, first = t == 0;
     for (int64_t b = 0; b < B; ++b) {
       const T *s = state + b * sampleStride + t * W;
       const T *ds = dstate + b * sampleStride + t * W;
       T *dp = dpre + b * preStride + t * 4 * H;
-      const bool later = t + 1 < steps;
-      for (int64_t j = 0; j < H; ++j) {
-        // Step t + 1 left dh in the i slot and f_{t+1} dc_{t+1} in the f
-        // slot of dpre_t; both are read before they are overwritten.
-        T dh = ds[5 * H + j] + (later ? dp[j] : T(0));
-        T dcLater = later ? dp[H + j] : T(0);
-        T i = s[j], f = s[H + j], g = s[2 * H + j], o = s[3 * H + j];
-        T tanhC = detail::gateTanh(s[4 * H + j]);
-        T cPrevious = t > 0 ? s[4 * H + j - W] : T(0);
-        T dc = ds[4 * H + j] + dcLater + dh * o * (T(1) - tanhC * tanhC);
-        dp[j] = (ds[j] + dc * g) * i * (T(1) - i);
-        dp[H + j] = (ds[H + j] + dc * cPrevious) * f * (T(1) - f);
-        dp[2 * H + j] = (ds[2 * H + j] + dc * i) * (T(1) - g * g);
-        dp[3 * H + j] = (ds[3 * H + j] + dh * tanhC) * o * (T(1) - o);
-        if (t > 0)
-          dp[H + j - 4 * H] = f * dc;
-      }
+      const T *cPrevious = first ? nullptr : s - W + 4 * H;
+      T *dfPrevious = first ? nullptr : dp - 4 * H + H;
+      auto cell = [&](auto lastStep, auto firstStep) {
+        detail::lstmCellGrad<T, decltype(lastStep)::value,
+                             decltype(firstStep)::value>(
+            H, s, ds, cPrevious, dp, dp + H, dp + 2 * H, dp + 3 * H,
+            dfPrevious);
+      };
+      if (last && first)
+        cell(std::true_type{}, std::true_type{});
+      else if (last)
+        cell(std::true_type{}, std::false_type{});
+      else if (first)
+        cell(std::false_type{}, std::true_type{});
+      else
+        cell(std::false_type{}, std::false_type{});
     }
 
     // dpre_t W_hh, the gradient reaching h_{t-1} through step t, goes into
