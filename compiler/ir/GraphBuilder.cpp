@@ -304,16 +304,23 @@ NodeId GraphBuilder::addPool2d(const LayerSpec &layer, NodeId x) {
 // shared W_hh.
 NodeId GraphBuilder::addRecurrent(const LayerSpec &layer, NodeId x) {
   const TensorType &input = graph.type(x);
-  if (input.dims.size() != 2)
+  if (input.dims.size() != 2) {
+    std::string hint;
+    if (x == graph.input && input.dims.size() == 1)
+      hint = "for " + std::to_string(input.dims[0]) +
+             " steps of one value, write input: [" +
+             std::to_string(input.dims[0]) +
+             ", 1]; for ids, start with an embedding layer";
+    else if (graph.node(x).op == OpKind::LastStep)
+      hint = "give layer '" + previousLayer +
+             "' return: sequence, so that it passes on every step";
     userError(layer.loc,
               "'" + layer.op +
                   "' needs a sequence [steps, features] per "
                   "sample, but its input " +
                   inputDescription() + " is " + shapeText(input.dims),
-              input.dims.size() == 1
-                  ? "for one value per step, make each sample [steps, 1]; "
-                    "for ids, start with an embedding layer"
-                  : "");
+              hint);
+  }
 
   int64_t features = input.dims[1];
   int64_t hidden = layer.hidden;

@@ -113,8 +113,8 @@ Number parseMetadata(const SafeTensors &file, const std::string &path,
   const char *end = text.data() + text.size();
   const auto [stop, error] = std::from_chars(text.data(), end, value);
   // NaN fails both comparisons, and infinity the range.
-  if (!text.empty() && stop == end && error == std::errc() &&
-      value >= lowest && value <= highest)
+  if (!text.empty() && stop == end && error == std::errc() && value >= lowest &&
+      value <= highest)
     return value;
   std::string expected;
   if constexpr (std::is_floating_point_v<Number>)
@@ -123,8 +123,8 @@ Number parseMetadata(const SafeTensors &file, const std::string &path,
     expected = fmt::format("a whole number of at least {}", lowest);
   else
     expected = fmt::format("a whole number from {} to {}", lowest, highest);
-  throw UserError(fmt::format("{}: '{}' in its metadata is '{}', not {}",
-                              path, key, text, expected),
+  throw UserError(fmt::format("{}: '{}' in its metadata is '{}', not {}", path,
+                              key, text, expected),
                   "the file has been changed by hand or is damaged");
 }
 
@@ -146,15 +146,14 @@ TrainingPosition readPosition(const SafeTensors &file,
   position.batch_in_epoch =
       parseMetadata<int64_t>(file, path, "batch_in_epoch");
   position.step = parseMetadata<int64_t>(file, path, "step");
-  position.seed = parseMetadata<uint64_t>(
-      file, path, "seed", 0, std::numeric_limits<uint64_t>::max());
+  position.seed = parseMetadata<uint64_t>(file, path, "seed", 0,
+                                          std::numeric_limits<uint64_t>::max());
   // 0 says nothing of the batch, which a position at an epoch's start does
   // not need; inside an epoch, the batch must be the run's.
   position.batch = parseMetadata<int64_t>(file, path, "batch", 0, kMaxBatch);
-  position.loss_sum =
-      parseMetadata<double>(file, path, "loss_sum",
-                            std::numeric_limits<double>::lowest(),
-                            std::numeric_limits<double>::max());
+  position.loss_sum = parseMetadata<double>(
+      file, path, "loss_sum", std::numeric_limits<double>::lowest(),
+      std::numeric_limits<double>::max());
   position.correct = parseMetadata<int64_t>(file, path, "correct");
   position.seen = parseMetadata<int64_t>(file, path, "seen");
   return position;

@@ -34,8 +34,17 @@ namespace {
 // seeded sample of this many.
 constexpr int64_t kElementsChecked = 64;
 // How many times the rounding estimate the noise allowance is, for the
-// few roundings a loss accumulates.
+// few roundings a loss accumulates; it grows further with the square root
+// of the longest sum in the forward pass (a layer's fan-in), as rounding
+// errors of a K-term dot product typically do.
 constexpr double kNoiseMargin = 10;
+
+double longestSum(const gradc_model &model) {
+  int64_t longest = 1;
+  for (int index = 0; index < model.num_params; ++index)
+    longest = std::max(longest, model.params[index].fan_in);
+  return static_cast<double>(longest);
+}
 
 struct GradcheckSettings {
   double eps;
@@ -75,7 +84,8 @@ public:
     analytic_ = network_.grads;
     const std::vector<Real> sqnorms = network_.grad_sqnorms;
     restore();
-    noise_ = kNoiseMargin * std::numeric_limits<Real>::epsilon() / 2 *
+    noise_ = kNoiseMargin * std::sqrt(longestSum(model_)) *
+             std::numeric_limits<Real>::epsilon() / 2 *
              std::abs(static_cast<double>(loss_)) / settings_.eps;
 
     fmt::print("gradcheck: {} precision, batch {}, eps {:g}, tol {:g}, "

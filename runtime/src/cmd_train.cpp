@@ -112,8 +112,7 @@ int runTrain(const gradc_model &model, const Options &options) {
   // The generated code runs on one thread for now; --threads is accepted
   // so that scripts written for later versions keep working.
   if (options.threads)
-    note(options,
-         "--threads {}: the generated code runs on one thread for now",
+    note(options, "--threads {}: the generated code runs on one thread for now",
          *options.threads);
 
   const int64_t batch = resolveBatch(config, options);
@@ -123,8 +122,8 @@ int runTrain(const gradc_model &model, const Options &options) {
       makeOptimizer(model, resolveOptimizer(config, options));
   TrainingPosition start;
   if (!options.resume.empty()) {
-    start = resume(model, options, batch, train.count, epochs, network,
-                   *optimizer);
+    start =
+        resume(model, options, batch, train.count, epochs, network, *optimizer);
   } else {
     start.seed = resolveSeed(config, options);
     startParameters(model, options, start.seed, network);

@@ -26,9 +26,8 @@ CLI::Validator numberIn(double lowest, bool inclusive, double highest,
         if (!CLI::detail::lexical_cast(text, value))
           return fmt::format("'{}' is not a number", text);
         if (!std::isfinite(value))
-          return fmt::format("{} must be a finite number, {}", text, name);
-        if ((inclusive ? value >= lowest : value > lowest) &&
-            value <= highest)
+          return fmt::format("{} is not finite: give {}", text, name);
+        if ((inclusive ? value >= lowest : value > lowest) && value <= highest)
           return {};
         return fmt::format("{} must be {}", text, name);
       },
@@ -38,20 +37,25 @@ CLI::Validator numberIn(double lowest, bool inclusive, double highest,
 // A whole number in plain decimal from lowest to highest. CLI11 alone
 // would read "010" as octal, "-1" as a huge unsigned number and a number
 // past the type's range as its largest value; the text is checked here and
-// rewritten as the number checked, which CLI11 then reads as it is.
+// rewritten as the number checked, which CLI11 then reads as it is (so the
+// options add it with transform(), which lets it rewrite, not check()).
 template <typename Integer>
 CLI::Validator wholeNumber(Integer lowest, Integer highest) {
   const std::string name =
       fmt::format("a whole number from {} to {}", lowest, highest);
   return CLI::Validator(
       [=](std::string &text) -> std::string {
+        // Digits after a minus sign at most; whatever from_chars then
+        // refuses (a negative unsigned, too many digits) is out of range.
+        const size_t first = text.starts_with('-') ? 1 : 0;
+        if (text.size() == first ||
+            text.find_first_not_of("0123456789", first) != std::string::npos)
+          return fmt::format("'{}' is not a whole number", text);
         Integer value{};
         const char *end = text.data() + text.size();
         const auto [stop, error] = std::from_chars(text.data(), end, value);
-        if (stop != end || text.empty() ||
-            (error != std::errc() && error != std::errc::result_out_of_range))
-          return fmt::format("'{}' is not a whole number", text);
-        if (error != std::errc() || value < lowest || value > highest)
+        if (stop != end || error != std::errc() || value < lowest ||
+            value > highest)
           return fmt::format("{} is out of range: give {}", text, name);
         text = std::to_string(value);
         return {};
@@ -61,7 +65,7 @@ CLI::Validator wholeNumber(Integer lowest, Integer highest) {
 
 constexpr int64_t kLargest = std::numeric_limits<int64_t>::max();
 const CLI::Validator kPositive =
-    numberIn(0, false, std::numeric_limits<double>::max(), "positive");
+    numberIn(0, false, std::numeric_limits<double>::max(), "a positive number");
 const CLI::Validator kPositiveCount = wholeNumber<int64_t>(1, kLargest);
 
 const char *const kSubcommands[] = {"train", "eval",      "predict",
@@ -113,20 +117,21 @@ struct Parser {
 
   void addVerbose(CLI::App *command) {
     command->add_flag("-v,--verbose", options.verbose,
-                      "say more about what happens");
+                      "say more about what happens, on stderr (--quiet "
+                      "leaves these notes)");
   }
 
   void addLr(CLI::App *command) {
     // The optimizers apply the rate in float, where 1e39 is infinite.
     lr.add(command->add_option("--lr", lr.value, "learning rate")
                ->check(numberIn(0, true, std::numeric_limits<float>::max(),
-                                "zero or more, and finite as a float "
-                                "(at most 3.4e38)")));
+                                "a number from 0 to 3.4e38, the largest "
+                                "float")));
   }
 
   void addSeed(CLI::App *command, const std::string &description) {
     seed.add(command->add_option("--seed", seed.value, description)
-                 ->check(wholeNumber<uint64_t>(
+                 ->transform(wholeNumber<uint64_t>(
                      0, std::numeric_limits<uint64_t>::max())));
   }
 
@@ -134,7 +139,7 @@ struct Parser {
                 const std::string &description = "samples per batch",
                 int64_t largest = kMaxBatch) {
     batch.add(command->add_option("--batch", batch.value, description)
-                  ->check(wholeNumber<int64_t>(1, largest)));
+                  ->transform(wholeNumber<int64_t>(1, largest)));
   }
 
   // --<split>-images and --<split>-labels, --<split>-x and --<split>-y, or
@@ -163,7 +168,7 @@ struct Parser {
                          files.label_column,
                          "the column of --" + split +
                              "-csv that holds the target, from 0")
-            ->check(wholeNumber<int64_t>(0, kLargest));
+            ->transform(wholeNumber<int64_t>(0, kLargest));
     csv->needs(label_column);
     label_column->needs(csv);
     for (CLI::Option *other : {images, labels, x, y})
@@ -190,16 +195,16 @@ struct Parser {
     epochs.add(train
                    ->add_option("--epochs", epochs.value,
                                 "epochs in total, counting resumed ones")
-                   ->check(kPositiveCount));
+                   ->transform(kPositiveCount));
     addBatch(train);
     addLr(train);
     addSeed(train, "seed for initialization and shuffling");
     steps.add(train
                   ->add_option("--steps", steps.value,
                                "stop after this many optimizer steps in total")
-                  ->check(kPositiveCount));
+                  ->transform(kPositiveCount));
     threads.add(train->add_option("--threads", threads.value, "threads to use")
-                    ->check(kPositiveCount));
+                    ->transform(kPositiveCount));
     auto *load = train->add_option("--load", options.load,
                                    "start from this checkpoint's parameters");
     auto *resume = train->add_option(
@@ -217,9 +222,10 @@ struct Parser {
         train
             ->add_option("--grad-every", grad_every.value,
                          "log gradient norms at step 1 and every N steps")
-            ->check(kPositiveCount));
+            ->transform(kPositiveCount));
     train->add_flag("-q,--quiet", options.quiet,
-                    "print only warnings and errors");
+                    "print no epoch lines, progress or summary; only "
+                    "warnings, errors and -v's notes");
     addData(train, "train", "training", options.data.train);
     addData(train, "test", "test", options.data.test);
     addVerbose(train);
@@ -274,8 +280,9 @@ struct Parser {
     gradcheck->callback([this] { options.command = Command::Gradcheck; });
     // Below 1e-10 the differences are all rounding, above 0.1 all
     // curvature: a check there passes or fails for no reason.
-    eps.add(gradcheck->add_option("--eps", eps.value, "finite-difference step")
-                ->check(numberIn(1e-10, true, 0.1, "from 1e-10 to 0.1")));
+    eps.add(
+        gradcheck->add_option("--eps", eps.value, "finite-difference step")
+            ->check(numberIn(1e-10, true, 0.1, "a number from 1e-10 to 0.1")));
     tol.add(gradcheck
                 ->add_option("--tol", tol.value,
                              "largest relative error that passes")

@@ -183,7 +183,6 @@ public:
 
   const std::string &path() const { return path_; }
   uint64_t size() const { return size_; }
-  int descriptor() const { return descriptor_; }
 
   // Reads up to count bytes at offset and returns how many there were.
   size_t readSome(uint64_t offset, void *buffer, size_t count) const {
@@ -286,8 +285,8 @@ class GzipReader {
 public:
   explicit GzipReader(const InputFile &file) : file_(file) {
     uint8_t magic[2] = {};
-    gzipped_ = file.readSome(0, magic, 2) == 2 && magic[0] == 0x1f &&
-               magic[1] == 0x8b;
+    gzipped_ =
+        file.readSome(0, magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     if (!gzipped_)
       return;
     // 16 + 15: a gzip wrapper around a deflate stream of any window size.
@@ -904,8 +903,8 @@ HostTensor readNpy(const std::string &path) {
   // A NaN or infinity in the data would surface only as a non-finite loss
   // steps later, far from the file that holds it.
   const auto finite = [](float value) { return std::isfinite(value); };
-  const auto bad = std::find_if_not(tensor.data.begin(), tensor.data.end(),
-                                    finite);
+  const auto bad =
+      std::find_if_not(tensor.data.begin(), tensor.data.end(), finite);
   if (bad != tensor.data.end())
     fail(path, "holds {} at flat index {}{}; the data must be finite", *bad,
          bad - tensor.data.begin(),
@@ -1208,8 +1207,7 @@ public:
   bool key(string_t &name) override {
     if (!keys_.back().insert(name).second)
       return stop(Problem::Duplicate, name);
-    if (keys_.size() == 1 && name != "__metadata__" &&
-        ++tensors_ > kMaxTensors)
+    if (keys_.size() == 1 && name != "__metadata__" && ++tensors_ > kMaxTensors)
       return stop(Problem::TooManyTensors, "");
     return true;
   }
@@ -1255,12 +1253,12 @@ json parseSafeTensorsHeader(const std::string &path, const std::string &text) {
   if (!json::sax_parse(text, &check)) {
     switch (check.problem) {
     case HeaderCheck::Problem::Duplicate:
-      fail(path, "the safetensors header has the key '{}' twice in one "
-                 "object",
+      fail(path, "the safetensors header has the key '{}' twice in one object",
            check.detail);
     case HeaderCheck::Problem::TooManyTensors:
-      fail(path, "the safetensors header lists more than {} tensors, more "
-                 "than any model the trainer builds",
+      fail(path,
+           "the safetensors header lists more than {} tensors, more than "
+           "any model the trainer builds",
            kMaxTensors);
     case HeaderCheck::Problem::TooComplex:
       fail(path, "the safetensors header is too deeply nested or too large "
@@ -1397,10 +1395,9 @@ void readEntryData(const InputFile &file, uint64_t dataStart,
 } // namespace
 
 SafeTensors readSafeTensors(const std::string &path) {
-  return readSafeTensors(path, [](const std::string &,
-                                  const std::vector<int64_t> &) {
-    return true;
-  });
+  return readSafeTensors(
+      path,
+      [](const std::string &, const std::vector<int64_t> &) { return true; });
 }
 
 SafeTensors readSafeTensors(const std::string &path,
@@ -1466,14 +1463,16 @@ SafeTensors readSafeTensors(const std::string &path,
       fail(path, "tensors '{}' and '{}' overlap in the file",
            byOffset[i - 1]->name, byOffset[i]->name);
     if (byOffset[i]->begin > covered)
-      fail(path, "the {} bytes of data before tensor '{}' belong to no "
-                 "tensor; the file is damaged",
+      fail(path,
+           "the {} bytes of data before tensor '{}' belong to no tensor; "
+           "the file is damaged",
            byOffset[i]->begin - covered, byOffset[i]->name);
     covered = byOffset[i]->end;
   }
   if (covered != dataSize)
-    fail(path, "{} bytes follow the last tensor's data and belong to no "
-               "tensor; the file is damaged",
+    fail(path,
+         "{} bytes follow the last tensor's data and belong to no tensor; "
+         "the file is damaged",
          dataSize - covered);
 
   uint64_t needed = 0;

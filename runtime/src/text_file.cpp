@@ -23,8 +23,8 @@ TextFile::TextFile(std::string path, bool append) : path_(std::move(path)) {
   // Opened without blocking and checked again, in case the path became a
   // FIFO since; truncated only then, so that nothing but a regular file is
   // ever truncated.
-  const int flags = O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC |
-                    (append ? O_APPEND : 0);
+  const int flags =
+      O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | (append ? O_APPEND : 0);
   const int descriptor = ::open(path_.c_str(), flags, 0666);
   if (descriptor < 0)
     throw UserError(
@@ -33,9 +33,9 @@ TextFile::TextFile(std::string path, bool append) : path_(std::move(path)) {
   struct stat status {};
   if (::fstat(descriptor, &status) != 0 || !S_ISREG(status.st_mode)) {
     ::close(descriptor);
-    throw UserError(fmt::format("cannot write '{}': it is not a regular file",
-                                path_),
-                    hint);
+    throw UserError(
+        fmt::format("cannot write '{}': it is not a regular file", path_),
+        hint);
   }
   if ((!append && ::ftruncate(descriptor, 0) != 0) ||
       ::fcntl(descriptor, F_SETFL, append ? O_APPEND : 0) != 0 ||

@@ -35,6 +35,17 @@ TrainingPosition Trainer::run() {
   // leaves the checkpoint it was asked for.
   if (!saved_)
     save();
+
+  // The figure a run is for, once more after the per-epoch lines.
+  if (!last_report_)
+    fmt::print("nothing to train: the run is already at epoch {} of {}\n",
+               position_.epoch, plan_.epochs);
+  else if (!plan_.quiet && last_report_->test_accuracy)
+    fmt::print("finished after {} steps: test accuracy {:.4f}\n",
+               position_.step, *last_report_->test_accuracy);
+  else if (!plan_.quiet && last_report_->test_loss)
+    fmt::print("finished after {} steps: test loss {:.4f}\n",
+               position_.step, *last_report_->test_loss);
   return position_;
 }
 
@@ -134,8 +145,7 @@ void Trainer::stopIfNotFinite(int64_t step, float loss) {
   grad_log_.record(step, network_.params.data(), network_.grad_sqnorms.data());
   printGradSummary(model, grad_log_, !plan_.quiet, stdout, stderr);
   throw UserError(fmt::format("step {}: {}", step, what),
-                  "lower the learning rate (--lr), or clip the gradients "
-                  "(passes: clip in the model file)");
+                  "lower the learning rate (--lr)");
 }
 
 void Trainer::finishEpoch(int64_t epoch, int64_t batches_in_epoch,
@@ -168,6 +178,7 @@ void Trainer::finishEpoch(int64_t epoch, int64_t batches_in_epoch,
   }
   if (metrics_)
     metrics_->write(metricsLine(report) + "\n");
+  last_report_ = report;
 
   if (position_.batch_in_epoch == batches_in_epoch) {
     position_.epoch = epoch + 1;

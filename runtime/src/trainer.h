@@ -10,6 +10,7 @@
 #define GRADC_RUNTIME_TRAINER_H
 
 #include "checkpoint.h"
+#include "epoch_report.h"
 #include "dataset.h"
 #include "grad_log.h"
 #include "network.h"
@@ -66,6 +67,7 @@ private:
   TrainPlan plan_;
   TrainingPosition position_;
   bool saved_ = false;
+  std::optional<EpochReport> last_report_; // for the closing line
   ProgressBar progress_;
   std::unique_ptr<TextFile> metrics_;
 };

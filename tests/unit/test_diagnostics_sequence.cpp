@@ -86,7 +86,7 @@ TEST_CASE("rnn and lstm on an input that is not steps by features",
   expectError(withLayer("[4]", "  - {op: rnn, hidden: 5}"), 4, 5,
               "'rnn' needs a sequence [steps, features] per sample, but its "
               "input (the model input) is [4]",
-              "make each sample [steps, 1]");
+              "for 4 steps of one value, write input: [4, 1]");
   // An image-shaped input.
   expectError(withLayer("[1, 28, 28]", "  - {op: lstm, hidden: 5}"), 4, 5,
               "'lstm' needs a sequence [steps, features] per sample, but its "
@@ -98,7 +98,8 @@ TEST_CASE("rnn and lstm on an input that is not steps by features",
                                          "  - {op: lstm, hidden: 3}");
   expectError(text, 5, 5,
               "'lstm' needs a sequence [steps, features] per sample, but its "
-              "input (the output of layer 'layer0') is [5]");
+              "input (the output of layer 'layer0') is [5]",
+              "give layer 'layer0' return: sequence");
 }
 
 TEST_CASE("an embedding that is not the first layer", "[diagnostics]") {
@@ -110,7 +111,8 @@ TEST_CASE("an embedding that is not the first layer", "[diagnostics]") {
               "move the embedding to the top of 'layers'");
 }
 
-TEST_CASE("an embedding on an input that is not a list of ids", "[diagnostics]") {
+TEST_CASE("an embedding on an input that is not a list of ids",
+          "[diagnostics]") {
   expectError(withLayer("[3, 4]", "  - {op: embedding, vocab: 10, dim: 3}"), 4,
               5,
               "'embedding' reads a sample of integer ids [steps], but the "

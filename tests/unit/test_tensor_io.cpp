@@ -1,6 +1,7 @@
 // Tests of the runtime's file formats: IDX, .npy and safetensors round trips,
 // conversions from every supported dtype, atomic replacement, and damaged or
 // hostile files, which must end in an IoError naming the file.
+#include "csv_reader.h"
 #include "tensor_io.h"
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,7 @@
 
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -18,8 +20,11 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -652,7 +657,10 @@ TEST_CASE("writing over an existing file replaces it whole", "[atomic]") {
   small.tensors["v"] = HostTensor{{2}, {5, 6}};
 
   gradc::writeSafeTensors(path, large);
-  writeBytes(path + ".tmp", "left over from a crash");
+  // A link planted at the temporary name writers used to use must lead
+  // nowhere: each writer makes a new temporary file of its own.
+  writeBytes(dir.file("victim"), "precious");
+  fs::create_symlink(dir.file("victim"), path + ".tmp");
   gradc::writeSafeTensors(path, small);
 
   SafeTensors back = gradc::readSafeTensors(path);
@@ -660,6 +668,9 @@ TEST_CASE("writing over an existing file replaces it whole", "[atomic]") {
   REQUIRE(back.tensors.size() == 1);
   CHECK(back.tensors["v"].data == std::vector<float>{5, 6});
   CHECK(fs::file_size(path) < 100);
+  CHECK(readBytes(dir.file("victim")) == "precious");
+  CHECK(fs::is_symlink(path + ".tmp"));
+  fs::remove(path + ".tmp");
   CHECK_FALSE(hasTemporaryFiles(dir.path()));
 
   gradc::writeFileAtomically(path, "new");
@@ -674,7 +685,7 @@ TEST_CASE("atomic writes into a missing folder name the folder", "[atomic]") {
   std::string path = dir.file("missing/out.npy");
 
   CHECK_THAT(errorOf([&] { gradc::writeFileAtomically(path, "x"); }),
-             Catch::StartsWith(path + ": cannot create " + path + ".tmp") &&
+             Catch::StartsWith(path + ": cannot create a temporary file") &&
                  Catch::Contains("missing does not exist"));
   CHECK_THAT(errorOf([&] {
                gradc::writeNpy(path, HostTensor{{1}, {1}});
@@ -895,4 +906,311 @@ TEST_CASE("damaged files end in an IoError or a valid read", "[damage]") {
     checkDamageIsContained(path, readBytes(good),
                            [&] { gradc::readIdx(path); });
   }
+}
+
+// Files that are not regular ------------------------------------------------
+
+namespace {
+
+// While it lives, opens the FIFO's other end now and then, so that a reader
+// or writer that wrongly blocks on it is released and the test fails
+// instead of hanging; released() says whether that happened.
+class FifoWatch {
+public:
+  explicit FifoWatch(std::string path)
+      : path_(std::move(path)), thread_([this] { watch(); }) {}
+  FifoWatch(const FifoWatch &) = delete;
+  FifoWatch &operator=(const FifoWatch &) = delete;
+  ~FifoWatch() {
+    done_ = true;
+    thread_.join();
+  }
+  bool released() const { return released_; }
+
+private:
+  void watch() {
+    for (int round = 0; round < 400 && !done_; ++round) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      // Without blocking: these succeed only when someone has the FIFO
+      // open, or is blocked opening it, from the other side.
+      for (int mode : {O_WRONLY, O_RDONLY}) {
+        int descriptor = ::open(path_.c_str(), mode | O_NONBLOCK);
+        if (descriptor >= 0 && mode == O_WRONLY) {
+          released_ = true;
+          ::close(descriptor);
+        } else if (descriptor >= 0) {
+          // A reader of our own lets a blocked writer through; it drains
+          // whatever it wrote.
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          char sink[4096];
+          while (::read(descriptor, sink, sizeof sink) > 0)
+            released_ = true;
+          ::close(descriptor);
+        }
+      }
+    }
+  }
+
+  std::string path_;
+  std::atomic<bool> done_{false};
+  std::atomic<bool> released_{false};
+  std::thread thread_;
+};
+
+} // namespace
+
+TEST_CASE("a FIFO is refused as input without blocking", "[io]") {
+  TempDir dir;
+  std::string path = dir.file("fifo");
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  FifoWatch watch(path);
+
+  const std::function<void()> readers[] = {
+      [&] { gradc::readIdx(path); },
+      [&] { gradc::readNpy(path); },
+      [&] { gradc::readNpyLabels(path); },
+      [&] { gradc::readSafeTensors(path); },
+      [&] { gradc::readCsv(path); },
+      [&] { gradc::checkInputFile(path); },
+  };
+  for (const auto &read : readers)
+    CHECK(errorOf(read) ==
+          path + ": is a FIFO (named pipe), not a regular file; give a file");
+  CHECK_FALSE(watch.released());
+}
+
+TEST_CASE("writers refuse a target that is not a regular file", "[atomic]") {
+  TempDir dir;
+  std::string fifo = dir.file("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  FifoWatch watch(fifo);
+
+  const std::string refused =
+      ": is a FIFO (named pipe), not a regular file; refusing to write over it";
+  CHECK(errorOf([&] { gradc::writeFileAtomically(fifo, "x"); }) ==
+        fifo + refused);
+  CHECK(errorOf([&] {
+          gradc::writeNpy(fifo, HostTensor{{1}, {1}});
+        }) == fifo + refused);
+  SafeTensors file;
+  file.tensors["w"] = HostTensor{{1}, {1}};
+  CHECK(errorOf([&] { gradc::writeSafeTensors(fifo, file); }) ==
+        fifo + refused);
+  CHECK_THAT(errorOf([&] { gradc::writeFileAtomically(dir.file(""), "x"); }),
+             Catch::Contains("is a folder"));
+
+  // The FIFO is still there, and nothing was left beside it.
+  CHECK(fs::is_fifo(fifo));
+  CHECK_FALSE(hasTemporaryFiles(dir.path()));
+  CHECK_FALSE(watch.released());
+}
+
+TEST_CASE("atomic writes make files as open(2) would", "[atomic]") {
+  TempDir dir;
+  std::string path = dir.file("out.npy");
+  const mode_t mask = ::umask(027);
+  gradc::writeNpy(path, HostTensor{{1}, {1}});
+  ::umask(mask);
+  struct stat status {};
+  REQUIRE(::stat(path.c_str(), &status) == 0);
+  CHECK((status.st_mode & 0777) == 0640);
+}
+
+// Hostile sizes ---------------------------------------------------------------
+
+namespace {
+
+// Half of the machine's memory, as the readers reckon it.
+uint64_t memoryBudget() {
+  return static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) / 2 *
+         static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// Writes head, then makes the file `size` bytes long without writing the
+// rest, which reads as zeros and takes no disk space.
+void writeSparse(const std::string &path, const std::string &head,
+                 uint64_t size) {
+  writeBytes(path, head);
+  REQUIRE(::truncate(path.c_str(), static_cast<off_t>(size)) == 0);
+}
+
+} // namespace
+
+TEST_CASE("data that would take over half the memory is refused before "
+          "allocating",
+          "[npy]") {
+  TempDir dir;
+  std::string path = dir.file("x.npy");
+  // uint8 values become four-byte floats: a file a quarter of the budget
+  // in size needs all of it, and one more value is too many.
+  const uint64_t count = memoryBudget() / 4 + 1;
+  const std::string head =
+      npyFile(npyDict("|u1", "(" + std::to_string(count) + ",)"), "");
+  writeSparse(path, head, head.size() + count);
+  CHECK_THAT(errorOf([&] { gradc::readNpy(path); }),
+             Catch::StartsWith(path + ": its " + std::to_string(count) +
+                               " values (shape [") &&
+                 Catch::Contains("more than half of the"));
+  CHECK_THAT(errorOf([&] { gradc::readNpyLabels(path); }),
+             Catch::Contains("more than half of the"));
+}
+
+TEST_CASE("a checkpoint reader reads only the tensors it wants",
+          "[safetensors]") {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  // 'w' is small; 'extra' is a sparse U8 tensor whose floats would take
+  // more than the memory budget.
+  const uint64_t extra = memoryBudget() / 4 + 1;
+  const std::string header =
+      R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("extra":{"dtype":"U8","shape":[)" +
+      std::to_string(extra) + R"(],"data_offsets":[8,)" +
+      std::to_string(8 + extra) + "]}}";
+  const std::string head =
+      safeTensorsFile(header, bytesOf<float>({1.5f, -2.0f}));
+  writeSparse(path, head, head.size() + extra);
+
+  CHECK_THAT(errorOf([&] { gradc::readSafeTensors(path); }),
+             Catch::Contains("the tensors read need") &&
+                 Catch::Contains("more than half of the"));
+
+  std::vector<std::string> asked;
+  SafeTensors file = gradc::readSafeTensors(
+      path, [&](const std::string &name, const std::vector<int64_t> &shape) {
+        asked.push_back(name);
+        return name == "w" && shape == std::vector<int64_t>{2};
+      });
+  CHECK(asked.size() == 2);
+  CHECK(file.tensors["w"].data == std::vector<float>{1.5f, -2.0f});
+  // The tensor left out keeps its shape, so a caller can name a mismatch.
+  CHECK(file.tensors["extra"].shape ==
+        std::vector<int64_t>{static_cast<int64_t>(extra)});
+  CHECK(file.tensors["extra"].data.empty());
+}
+
+// safetensors structure -----------------------------------------------------
+
+TEST_CASE("safetensors data must be covered by its tensors exactly",
+          "[safetensors]") {
+  TempDir dir;
+  std::string path = dir.file("bad.safetensors");
+  const std::string data = bytesOf<float>({1, 2, 3, 4});
+
+  writeBytes(path, safeTensorsFile(oneTensor(R"("dtype":"F32","shape":[4],)"
+                                             R"("data_offsets":[0,16])"),
+                                   data + "trailing"));
+  CHECK(errorOf([&] { gradc::readSafeTensors(path); }) ==
+        path + ": 8 bytes follow the last tensor's data and belong to no "
+               "tensor; the file is damaged");
+
+  writeBytes(path, safeTensorsFile(oneTensor(R"("dtype":"F32","shape":[3],)"
+                                             R"("data_offsets":[4,16])"),
+                                   data));
+  CHECK_THAT(errorOf([&] { gradc::readSafeTensors(path); }),
+             Catch::Contains("the 4 bytes of data before tensor 't' belong "
+                             "to no tensor"));
+
+  // Empty tensors take no bytes and may sit anywhere in order.
+  writeBytes(path, safeTensorsFile(R"({"e":{"dtype":"F32","shape":[0],)"
+                                   R"("data_offsets":[16,16]},)"
+                                   R"("t":{"dtype":"F32","shape":[4],)"
+                                   R"("data_offsets":[0,16]}})",
+                                   data));
+  CHECK(gradc::readSafeTensors(path).tensors.size() == 2);
+}
+
+TEST_CASE("safetensors headers with a key twice are refused", "[safetensors]") {
+  TempDir dir;
+  std::string path = dir.file("bad.safetensors");
+  const std::string data = bytesOf<float>({1, 2, 3, 4});
+  const std::string t =
+      R"("t":{"dtype":"F32","shape":[4],"data_offsets":[0,16]})";
+
+  std::string header =
+      GENERATE_COPY("{" + t + "," + t + "}",
+                    R"({"__metadata__":{"epoch":"1","epoch":"-5"},)" + t + "}",
+                    R"({"t":{"dtype":"F32","dtype":"F32","shape":[4],)"
+                    R"("data_offsets":[0,16]}})");
+  writeBytes(path, safeTensorsFile(header, data));
+  CHECK_THAT(errorOf([&] { gradc::readSafeTensors(path); }),
+             Catch::StartsWith(path + ": the safetensors header has the key "
+                                      "'") &&
+                 Catch::EndsWith("' twice in one object"));
+}
+
+TEST_CASE("safetensors headers of many tensors read in linear time",
+          "[safetensors]") {
+  TempDir dir;
+  std::string path = dir.file("many.safetensors");
+  auto header = [](size_t count) {
+    std::string text = "{";
+    for (size_t i = 0; i < count; ++i)
+      text += (i > 0 ? ",\"t" : "\"t") + std::to_string(i) +
+              R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]})";
+    return text + "}";
+  };
+
+  // The callback parser this replaced took half a minute over 40,000.
+  writeBytes(path, safeTensorsFile(header(100'000), ""));
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(gradc::readSafeTensors(path).tensors.size() == 100'000);
+  const std::chrono::duration<double> seconds =
+      std::chrono::steady_clock::now() - start;
+  CHECK(seconds.count() < 10);
+
+  writeBytes(path, safeTensorsFile(header(100'001), ""));
+  CHECK_THAT(errorOf([&] { gradc::readSafeTensors(path); }),
+             Catch::Contains("lists more than 100000 tensors"));
+}
+
+// gzip ----------------------------------------------------------------------
+
+TEST_CASE("gzip IDX files with bytes after the gzip data are refused",
+          "[idx]") {
+  TempDir dir;
+  std::string path = dir.file("labels.gz");
+  const std::string labels = idxFile({5}, std::string{1, 9, 0, 4, 7});
+  writeGzip(path, labels);
+  const std::string compressed = readBytes(path);
+
+  for (const std::string &tail :
+       {std::string("garbage"), std::string(512, '\0'), std::string("\x1f")}) {
+    writeBytes(path, compressed + tail);
+    CHECK(errorOf([&] { gradc::readIdx(path); }) ==
+          path + ": " + std::to_string(tail.size()) +
+              " bytes follow the end of the gzip data; the file is damaged");
+  }
+
+  // Members one after another are one file, as gzip(1) reads them.
+  std::string second = dir.file("second.gz");
+  writeGzip(second, labels.substr(6));
+  std::string first = dir.file("first.gz");
+  writeGzip(first, labels.substr(0, 6));
+  writeBytes(path, readBytes(first) + readBytes(second));
+  CHECK(gradc::readIdx(path).bytes == std::vector<uint8_t>{1, 9, 0, 4, 7});
+}
+
+// Non-finite data -----------------------------------------------------------
+
+TEST_CASE(".npy float data with NaN or infinity is refused, naming the file",
+          "[npy]") {
+  TempDir dir;
+  std::string path = dir.file("x.npy");
+  const float inf = std::numeric_limits<float>::infinity();
+
+  writeBytes(path, npyFile(npyDict("<f4", "(2, 2)"),
+                           bytesOf<float>({1, 2, std::nanf(""), 4})));
+  CHECK(errorOf([&] { gradc::readNpy(path); }) ==
+        path + ": holds nan at flat index 2; the data must be finite");
+
+  writeBytes(path, npyFile(npyDict("<f4", "(2,)"), bytesOf<float>({-inf, 1})));
+  CHECK_THAT(errorOf([&] { gradc::readNpy(path); }),
+             Catch::StartsWith(path + ": holds -inf at flat index 0"));
+
+  writeBytes(path,
+             npyFile(npyDict("<f8", "(2,)"), bytesOf<double>({1, 1e300})));
+  CHECK_THAT(errorOf([&] { gradc::readNpy(path); }),
+             Catch::Contains("at flat index 1 (or a float64 beyond float32's "
+                             "range)"));
 }

@@ -214,20 +214,29 @@ void channelBiasAdd(int64_t B, int64_t channels, int64_t plane, const T *x,
 
 namespace detail {
 
+// The larger of a running maximum and a value, a NaN winning as in
+// PyTorch; in a loop over independent elements this vectorizes to masks.
+template <typename T> inline T maxOrNaN(T maximum, T value) {
+  const bool wins = (value > maximum) | (value != value);
+  return wins ? value : maximum;
+}
+
 // The offset, from the window's top left corner, of the first maximum of a
 // window, scanning row by row as PyTorch does. PyTorch also lets a NaN
 // win, the window's last one, so that it propagates; the scan notes NaNs
 // on the side and looks for them only when there is one, because testing
 // for them in the comparison turns it into a branch that data of no order
-// mispredicts half the time.
-template <typename T>
+// mispredicts half the time. `Size` is the window's size when known at
+// compile time, which unrolls the scan, or 0.
+template <int Size, typename T>
 __attribute__((always_inline)) inline int64_t firstMaximum(const WindowShape &s,
                                                            const T *window) {
+  const int64_t size = Size ? Size : s.kernel;
   int64_t best = 0;
   T bestValue = window[0];
   bool sawNaN = false;
-  for (int64_t kh = 0; kh < s.kernel; ++kh)
-    for (int64_t kw = 0; kw < s.kernel; ++kw) {
+  for (int64_t kh = 0; kh < size; ++kh)
+    for (int64_t kw = 0; kw < size; ++kw) {
       const int64_t at = kh * s.width + kw;
       const T value = window[at];
       const bool better = value > bestValue;
@@ -238,32 +247,33 @@ __attribute__((always_inline)) inline int64_t firstMaximum(const WindowShape &s,
   if (!sawNaN)
     return best;
 
-  for (int64_t kh = s.kernel - 1; kh >= 0; --kh)
-    for (int64_t kw = s.kernel - 1; kw >= 0; --kw)
+  for (int64_t kh = size - 1; kh >= 0; --kh)
+    for (int64_t kw = size - 1; kw >= 0; --kw)
       if (std::isnan(window[kh * s.width + kw]))
         return kh * s.width + kw;
   return best;
 }
 
-} // namespace detail
-
-// y = maxpool2d(x): the maximum of each window, for every channel.
-template <typename T>
+// The forward pass needs only the maximum's value, which a chain of
+// selects finds without the index bookkeeping.
+template <int Size, typename T>
 void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
+  const int64_t size = Size ? Size : s.kernel;
   const int64_t inPlane = s.height * s.width;
   const int64_t outPlane = s.outHeight * s.outWidth;
   for (int64_t p = 0; p < B * s.channels; ++p)
     for (int64_t oh = 0; oh < s.outHeight; ++oh)
       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
         const T *window = x + p * inPlane + (oh * s.width + ow) * s.stride;
-        y[p * outPlane + oh * s.outWidth + ow] =
-            window[detail::firstMaximum(s, window)];
+        T maximum = window[0];
+        for (int64_t kh = 0; kh < size; ++kh)
+          for (int64_t kw = 0; kw < size; ++kw)
+            maximum = maxOrNaN(maximum, window[kh * s.width + kw]);
+        y[p * outPlane + oh * s.outWidth + ow] = maximum;
       }
 }
 
-// dx: each window's dy goes to the first maximum of its window in x, and
-// overlapping windows add up.
-template <typename T>
+template <int Size, typename T>
 void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                    T *dx) {
   const int64_t inPlane = s.height * s.width;
@@ -273,9 +283,34 @@ void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
     for (int64_t oh = 0; oh < s.outHeight; ++oh)
       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
         const int64_t corner = p * inPlane + (oh * s.width + ow) * s.stride;
-        dx[corner + detail::firstMaximum(s, x + corner)] +=
+        dx[corner + firstMaximum<Size>(s, x + corner)] +=
             dy[p * outPlane + oh * s.outWidth + ow];
       }
+}
+
+} // namespace detail
+
+// y = maxpool2d(x): the maximum of each window, for every channel. The
+// common 2x2 and 3x3 windows get unrolled scans.
+template <typename T>
+void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
+  if (s.kernel == 2)
+    return detail::maxPool2d<2>(B, s, x, y);
+  if (s.kernel == 3)
+    return detail::maxPool2d<3>(B, s, x, y);
+  detail::maxPool2d<0>(B, s, x, y);
+}
+
+// dx: each window's dy goes to the first maximum of its window in x, and
+// overlapping windows add up.
+template <typename T>
+void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
+                   T *dx) {
+  if (s.kernel == 2)
+    return detail::maxPool2dGrad<2>(B, s, dy, x, dx);
+  if (s.kernel == 3)
+    return detail::maxPool2dGrad<3>(B, s, dy, x, dx);
+  detail::maxPool2dGrad<0>(B, s, dy, x, dx);
 }
 
 // y = avgpool2d(x): the mean of each window, which always lies inside the
