@@ -1,6 +1,8 @@
 // Reading and writing the file formats the trainer touches: IDX (the MNIST
 // family, gzip or plain), .npy, and safetensors checkpoints. Every failure
-// throws gradc::IoError with the path and what was wrong with it.
+// throws gradc::IoError with the path and what was wrong with it. Each
+// format has a file of its own (idx_io.cpp, npy_io.cpp, safetensors_io.cpp);
+// the file handling they share is in file_io.cpp.
 #ifndef GRADC_RUNTIME_TENSOR_IO_H
 #define GRADC_RUNTIME_TENSOR_IO_H
 

@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "diagnostic_checks.h"
+
 #include <string>
 #include <vector>
 
@@ -42,27 +44,6 @@ int valueColumn(const std::string &line, const std::string &key) {
   size_t at = line.find(key + ": ");
   REQUIRE(at != std::string::npos);
   return static_cast<int>(at + key.size() + 2) + 1;
-}
-
-gradc::Graph build(const std::string &text) {
-  return gradc::buildForwardGraph(gradc::parseModel("model.yaml", text));
-}
-
-// Checks that building `text` stops with a user error whose message and
-// hint contain the given parts, at the given line and column.
-void expectError(const std::string &text, int line, int column,
-                 const std::string &message, const std::string &hint = "") {
-  try {
-    build(text);
-  } catch (const UserError &error) {
-    CHECK_THAT(error.what(), Contains(message));
-    CHECK(error.loc.line == line);
-    CHECK(error.loc.column == column);
-    if (!hint.empty())
-      CHECK_THAT(error.hint, Contains(hint));
-    return;
-  }
-  FAIL("no error; expected: " << message);
 }
 
 // The first node of op `op`.

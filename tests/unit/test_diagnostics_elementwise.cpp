@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "diagnostic_checks.h"
+
 #include <string>
 
 using Catch::Matchers::Contains;
@@ -29,27 +31,6 @@ std::string withLayer(const std::string &layer) {
          "  - {op: dense, units: 3}\n"
          "loss: softmax_cross_entropy\n"
          "optimizer: {type: sgd, lr: 0.1}\n";
-}
-
-gradc::Graph build(const std::string &text) {
-  return gradc::buildForwardGraph(gradc::parseModel("model.yaml", text));
-}
-
-// Checks that building `text` stops with a user error whose message and
-// hint contain the given parts, at the given line and column.
-void expectError(const std::string &text, int line, int column,
-                 const std::string &message, const std::string &hint = "") {
-  try {
-    build(text);
-  } catch (const UserError &error) {
-    CHECK_THAT(error.what(), Contains(message));
-    CHECK(error.loc.line == line);
-    CHECK(error.loc.column == column);
-    if (!hint.empty())
-      CHECK_THAT(error.hint, Contains(hint));
-    return;
-  }
-  FAIL("no error; expected: " << message);
 }
 
 // The attribute `name` of the first node of op `op`.

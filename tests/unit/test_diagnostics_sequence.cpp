@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "diagnostic_checks.h"
+
 #include <string>
 
 using Catch::Matchers::Contains;
@@ -34,32 +36,11 @@ std::string withLayer(const std::string &input, const std::string &layer) {
          "optimizer: {type: sgd, lr: 0.1}\n";
 }
 
-gradc::Graph build(const std::string &text) {
-  return gradc::buildForwardGraph(gradc::parseModel("model.yaml", text));
-}
-
 // The 1-based column where `part` first starts in `line`.
 int columnOf(const std::string &line, const std::string &part) {
   size_t at = line.find(part);
   REQUIRE(at != std::string::npos);
   return static_cast<int>(at) + 1;
-}
-
-// Checks that building `text` stops with a user error whose message and
-// hint contain the given parts, at the given line and column.
-void expectError(const std::string &text, int line, int column,
-                 const std::string &message, const std::string &hint = "") {
-  try {
-    build(text);
-  } catch (const UserError &error) {
-    CHECK_THAT(error.what(), Contains(message));
-    CHECK(error.loc.line == line);
-    CHECK(error.loc.column == column);
-    if (!hint.empty())
-      CHECK_THAT(error.hint, Contains(hint));
-    return;
-  }
-  FAIL("no error; expected: " << message);
 }
 
 const gradc::Param &paramNamed(const gradc::Graph &graph,

@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "diagnostic_checks.h"
+
 #include <string>
 
 using Catch::Matchers::Contains;
@@ -26,18 +28,6 @@ std::string model(const std::string &input, const std::string &layers) {
          "  - {op: dense, units: 3}\n"
          "loss: softmax_cross_entropy\n"
          "optimizer: {type: sgd, lr: 0.1}\n";
-}
-
-void expectError(const std::string &text, int line, int column,
-                 const std::string &message) {
-  try {
-    gradc::buildForwardGraph(gradc::parseModel("m.yaml", text));
-    FAIL("no error for:\n" << text);
-  } catch (const UserError &error) {
-    CHECK_THAT(error.what(), Contains(message));
-    CHECK(error.loc.line == line);
-    CHECK(error.loc.column == column);
-  }
 }
 
 } // namespace
@@ -83,11 +73,10 @@ TEST_CASE("a nested layer named like an outer one", "[diagnostics]") {
 }
 
 TEST_CASE("nested layers are named after their block", "[diagnostics]") {
-  gradc::Graph graph = gradc::buildForwardGraph(
-      gradc::parseModel("m.yaml", model("[4]", "  - op: residual\n"
-                                               "    layers:\n"
-                                               "      - {op: dense, units: 4}\n"
-                                               "      - {op: relu}\n")));
+  gradc::Graph graph = build(model("[4]", "  - op: residual\n"
+                                          "    layers:\n"
+                                          "      - {op: dense, units: 4}\n"
+                                          "      - {op: relu}\n"));
   REQUIRE(graph.layers.size() >= 3);
   CHECK(graph.layers[0].name == "layer0");
   CHECK(graph.layers[0].op == "residual");

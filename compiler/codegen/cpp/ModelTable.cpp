@@ -22,7 +22,9 @@ static std::string shapeInitializer(const std::vector<int64_t> &dims) {
   return text + "}";
 }
 
-static std::string number(double value) { return fmt::format("{:.17g}", value); }
+static std::string number(double value) {
+  return fmt::format("{:.17g}", value);
+}
 
 static std::string optionalString(const std::string &text) {
   return text.empty() ? "nullptr" : cStringLiteral(text);

@@ -215,19 +215,30 @@ void channelBiasAdd(int64_t B, int64_t channels, int64_t plane, const T *x,
 namespace detail {
 
 // The larger of a running maximum and a value, a NaN winning as in
-// PyTorch; in a loop over independent elements this vectorizes to masks.
+// PyTorch. The `|` (not `||`) keeps it one select instead of a branch.
 template <typename T> inline T maxOrNaN(T maximum, T value) {
   const bool wins = (value > maximum) | (value != value);
   return wins ? value : maximum;
 }
 
-// The offset, from the window's top left corner, of the first maximum of a
-// window, scanning row by row as PyTorch does. PyTorch also lets a NaN
-// win, the window's last one, so that it propagates; the scan notes NaNs
-// on the side and looks for them only when there is one, because testing
-// for them in the comparison turns it into a branch that data of no order
-// mispredicts half the time. `Size` is the window's size when known at
-// compile time, which unrolls the scan, or 0.
+// The maximum of a window, a NaN winning. `Size` is the window's size when
+// known at compile time, which unrolls the loops, or 0.
+template <int Size, typename T>
+__attribute__((always_inline)) inline T windowMaximum(const WindowShape &s,
+                                                      const T *window) {
+  const int64_t size = Size ? Size : s.kernel;
+  T maximum = window[0];
+  for (int64_t kh = 0; kh < size; ++kh)
+    for (int64_t kw = 0; kw < size; ++kw)
+      maximum = maxOrNaN(maximum, window[kh * s.width + kw]);
+  return maximum;
+}
+
+// The offset, from the window's top left corner, of the element PyTorch's
+// scan picks: the first maximum in row order, or the last NaN when there
+// is one. The scan tracks the maximum with selects rather than branches,
+// which data of no order would mispredict half the time, and looks for
+// NaNs only when it has seen one.
 template <int Size, typename T>
 __attribute__((always_inline)) inline int64_t firstMaximum(const WindowShape &s,
                                                            const T *window) {
@@ -242,7 +253,7 @@ __attribute__((always_inline)) inline int64_t firstMaximum(const WindowShape &s,
       const bool better = value > bestValue;
       best = better ? at : best;
       bestValue = better ? value : bestValue;
-      sawNaN |= std::isnan(value);
+      sawNaN |= value != value;
     }
   if (!sawNaN)
     return best;
@@ -254,22 +265,15 @@ __attribute__((always_inline)) inline int64_t firstMaximum(const WindowShape &s,
   return best;
 }
 
-// The forward pass needs only the maximum's value, which a chain of
-// selects finds without the index bookkeeping.
 template <int Size, typename T>
 void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
-  const int64_t size = Size ? Size : s.kernel;
   const int64_t inPlane = s.height * s.width;
   const int64_t outPlane = s.outHeight * s.outWidth;
   for (int64_t p = 0; p < B * s.channels; ++p)
     for (int64_t oh = 0; oh < s.outHeight; ++oh)
       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
         const T *window = x + p * inPlane + (oh * s.width + ow) * s.stride;
-        T maximum = window[0];
-        for (int64_t kh = 0; kh < size; ++kh)
-          for (int64_t kw = 0; kw < size; ++kw)
-            maximum = maxOrNaN(maximum, window[kh * s.width + kw]);
-        y[p * outPlane + oh * s.outWidth + ow] = maximum;
+        y[p * outPlane + oh * s.outWidth + ow] = windowMaximum<Size>(s, window);
       }
 }
 
@@ -278,14 +282,16 @@ void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                    T *dx) {
   const int64_t inPlane = s.height * s.width;
   const int64_t outPlane = s.outHeight * s.outWidth;
-  std::fill(dx, dx + B * s.channels * inPlane, T(0));
-  for (int64_t p = 0; p < B * s.channels; ++p)
+  for (int64_t p = 0; p < B * s.channels; ++p) {
+    // Zeroing plane by plane keeps each one in cache for the additions.
+    std::fill(dx + p * inPlane, dx + (p + 1) * inPlane, T(0));
     for (int64_t oh = 0; oh < s.outHeight; ++oh)
       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
         const int64_t corner = p * inPlane + (oh * s.width + ow) * s.stride;
         dx[corner + firstMaximum<Size>(s, x + corner)] +=
             dy[p * outPlane + oh * s.outWidth + ow];
       }
+  }
 }
 
 } // namespace detail
@@ -342,10 +348,10 @@ void avgPool2dGrad(int64_t B, const WindowShape &s, const T *dy, T *dx) {
   const int64_t inPlane = s.height * s.width;
   const int64_t outPlane = s.outHeight * s.outWidth;
   const T scale = T(1) / static_cast<T>(s.kernel * s.kernel);
-  std::fill(dx, dx + B * s.channels * inPlane, T(0));
   for (int64_t p = 0; p < B * s.channels; ++p) {
     const T *grad = dy + p * outPlane;
     T *out = dx + p * inPlane;
+    std::fill(out, out + inPlane, T(0));
     for (int64_t oh = 0; oh < s.outHeight; ++oh)
       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
         T *window = out + oh * s.stride * s.width + ow * s.stride;
