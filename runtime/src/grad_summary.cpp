@@ -115,7 +115,8 @@ void warnAboutRatio(const WeightPair &pair, std::FILE *warnings) {
       fmt::print(warnings,
                  "warning: gradients vanish: '{}' gets a gradient {:.1e} "
                  "times as large as '{}' at step {}; the early layers "
-                 "barely learn (try relu, --batchnorm or --residual)\n",
+                 "barely learn (try relu activations, batchnorm layers or "
+                 "residual blocks)\n",
                  pair.first->name, *value, pair.last->name, step);
       return;
     }
@@ -123,8 +124,8 @@ void warnAboutRatio(const WeightPair &pair, std::FILE *warnings) {
       fmt::print(warnings,
                  "warning: gradients explode: '{}' gets a gradient {:.1e} "
                  "times as large as '{}' at step {}; the early layers take "
-                 "steps far too big (try a smaller --lr, --clip-norm or "
-                 "--batchnorm)\n",
+                 "steps far too big (try a smaller --lr or batchnorm "
+                 "layers)\n",
                  pair.first->name, *value, pair.last->name, step);
       return;
     }
