@@ -5,11 +5,16 @@
 // 1 for mistakes in the user's input, 2 for bugs in gradc.
 //
 //===----------------------------------------------------------------------===//
+#include "analysis/GradientFlow.h"
 #include "autodiff/Autodiff.h"
 #include "codegen/Toolchain.h"
 #include "codegen/cpp/CppEmitter.h"
+#include "driver/PlotCommand.h"
+#include "frontend/ClipSection.h"
 #include "frontend/Parser.h"
 #include "ir/GraphBuilder.h"
+#include "passes/InsertBatchNorm.h"
+#include "passes/InsertResidual.h"
 #include "passes/MemoryPlan.h"
 #include "passes/SizeLimits.h"
 
@@ -19,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 using namespace gradc;
 
@@ -34,6 +40,13 @@ struct Options {
   bool verbose = false;
   bool report = false;
   std::vector<std::string> passSwitches;
+  std::optional<bool> batchnorm;   // --batchnorm, --no-batchnorm
+  std::optional<int64_t> residual; // --residual[=K] (K 2 by default),
+                                   // --no-residual (0)
+  // --clip-norm, --clip-value or --no-clip, which override the model
+  // file's passes.clip; clipSwitches lists those given, at most one.
+  std::optional<ClipSpec> clip;
+  std::vector<std::string> clipSwitches;
 };
 
 // Prints how long each phase took, with -v.
@@ -57,6 +70,38 @@ private:
       std::chrono::steady_clock::now();
 };
 
+// K of --residual=K: a positive integer, at most a model's 1000 layers.
+int64_t parseRunLength(const std::string &text) {
+  try {
+    size_t used = 0;
+    long value = std::stol(text, &used);
+    if (used == text.size() && value >= 1 && value <= 1000)
+      return value;
+  } catch (const std::exception &) {
+  }
+  throw CLI::ValidationError("--residual",
+                             "K must be an integer from 1 to 1000, not '" +
+                                 text + "'");
+}
+
+// The mitigation passes that rewrite the model, in order: BatchNorm first,
+// so that a residual block wraps each layer with its normalization.
+// Returns the passes applied, for the trainer's `info`.
+std::string runModelPasses(ModelSpec &spec, const Options &options) {
+  if (options.batchnorm)
+    spec.passes.batchnorm = *options.batchnorm;
+  if (options.residual)
+    spec.passes.residual = *options.residual;
+
+  std::string applied;
+  if (insertBatchNorm(spec))
+    applied = "batchnorm";
+  if (insertResidual(spec))
+    applied += std::string(applied.empty() ? "" : ",") + "residual=" +
+               std::to_string(spec.passes.residual);
+  return applied;
+}
+
 void writeOutput(const std::string &path, const std::string &text) {
   if (path == "-") {
     std::cout << text;
@@ -75,8 +120,6 @@ void writeOutput(const std::string &path, const std::string &text) {
 
 int compileModel(const Options &options) {
   SourceLoc commandLine{"gradc"};
-  if (options.report)
-    userError(commandLine, "--report is not supported yet");
   if (!options.passSwitches.empty())
     userError(commandLine, "the " + options.passSwitches.front() +
                                " pass switch is not supported yet");
@@ -88,15 +131,38 @@ int compileModel(const Options &options) {
     userError(commandLine, "--emit " + options.emit + " is not supported yet",
               "use --emit graph or --emit cpp");
 
+  if (options.clipSwitches.size() > 1)
+    userError(commandLine,
+              options.clipSwitches[0] + " and " + options.clipSwitches[1] +
+                  " cannot be combined",
+              "give one of --clip-norm, --clip-value and --no-clip");
+  if (options.clip && options.clip->kind != ClipKind::None)
+    checkClipThreshold(options.clip->kind == ClipKind::GlobalNorm
+                           ? "--clip-norm"
+                           : "--clip-value",
+                       options.clip->threshold);
+
   PhaseTimer timer(options.verbose);
 
-  // The pipeline, in order: parse and check the model file, build the
-  // forward graph, differentiate it, plan memory, generate code, build.
+  // The pipeline, in order: parse and check the model file, rewrite the
+  // model with the mitigation passes, build the forward graph,
+  // differentiate it, plan memory, generate code, build.
   ModelSpec spec = parseModelFile(options.model);
+  if (options.clip)
+    spec.passes.clip = *options.clip;
   timer.done("parse");
+
+  std::string passesApplied = runModelPasses(spec, options);
+  timer.done("model passes");
 
   Graph graph = buildForwardGraph(spec);
   timer.done("build graph");
+
+  // The report reads the forward graph's fans and inits; it builds nothing.
+  if (options.report) {
+    printFlowReport(analyzeGradientFlow(spec, graph), std::cout);
+    return 0;
+  }
 
   differentiate(graph);
   timer.done("autodiff");
@@ -114,6 +180,12 @@ int compileModel(const Options &options) {
 
   EmitOptions emitOptions;
   emitOptions.target = options.target;
+  emitOptions.passes = passesApplied;
+  for (const std::string &pass :
+       {describeClip(spec.passes.clip),
+        std::string(spec.passes.skipNonfinite ? "skip_nonfinite" : "")})
+    if (!pass.empty())
+      emitOptions.passes += (emitOptions.passes.empty() ? "" : ",") + pass;
   std::string source = emitCpp(spec, graph, plan, emitOptions);
   timer.done("codegen");
   if (options.emit == "cpp") {
@@ -168,27 +240,49 @@ int main(int argc, char **argv) {
 
   // The pass switches of the contract; they are recognised so that their
   // use gets a clear message.
-  for (const char *name :
-       {"--batchnorm", "--no-batchnorm", "--no-residual", "--no-clip"})
-    app.add_flag_callback(
-        name, [&options, name] { options.passSwitches.push_back(name); },
-        "mitigation pass switch (not supported yet)");
+  app.add_flag_callback(
+      "--batchnorm", [&options] { options.batchnorm = true; },
+      "insert BatchNorm after every dense and conv2d layer but the last");
+  app.add_flag_callback(
+      "--no-batchnorm", [&options] { options.batchnorm = false; },
+      "no BatchNorm pass, whatever the model file says");
   app.add_option_function<std::string>(
          "--residual",
-         [&options](const std::string &) {
-           options.passSwitches.push_back("--residual");
+         [&options](const std::string &value) {
+           options.residual = value.empty() ? 2 : parseRunLength(value);
          },
-         "mitigation pass switch (not supported yet)")
+         "wrap each run of K shape-preserving layers in an identity skip "
+         "(K 2 when not given)")
       ->expected(0, 1);
-  for (const char *name : {"--clip-norm", "--clip-value"})
-    app.add_option_function<double>(
-        name,
-        [&options, name](double) { options.passSwitches.push_back(name); },
-        "mitigation pass switch (not supported yet)");
+  app.add_flag_callback(
+      "--no-residual", [&options] { options.residual = 0; },
+      "no residual pass, whatever the model file says");
+  // The threshold is checked after parsing, so that its message has
+  // gradc's form rather than CLI11's.
+  app.add_option_function<double>(
+      "--clip-norm",
+      [&options](double value) {
+        options.clip = ClipSpec{ClipKind::GlobalNorm, value};
+        options.clipSwitches.push_back("--clip-norm");
+      },
+      "clip the gradients' global L2 norm to X (overrides passes.clip)");
+  app.add_option_function<double>(
+      "--clip-value",
+      [&options](double value) {
+        options.clip = ClipSpec{ClipKind::Value, value};
+        options.clipSwitches.push_back("--clip-value");
+      },
+      "clamp each gradient element to [-X, X] (overrides passes.clip)");
+  app.add_flag_callback(
+      "--no-clip",
+      [&options] {
+        options.clip = ClipSpec{};
+        options.clipSwitches.push_back("--no-clip");
+      },
+      "no gradient clipping, whatever passes.clip says");
 
   if (argc > 1 && std::string(argv[1]) == "plot") {
-    std::cerr << "gradc: error: 'gradc plot' is not supported yet\n";
-    return 1;
+    return runPlotCommand(argc, argv);
   }
 
   try {

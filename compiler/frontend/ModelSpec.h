@@ -139,6 +139,25 @@ struct LogSpec {
   double explodingAbove = 1e3;
 };
 
+enum class ClipKind { None, GlobalNorm, Value };
+
+// Gradient clipping, as `passes: {clip: ...}` or gradc's switches set it.
+struct ClipSpec {
+  ClipKind kind = ClipKind::None;
+  double threshold = 0; // the largest global norm, or the bound
+};
+
+// The mitigation passes that rewrite the model before autodiff.
+struct PassesSpec {
+  bool batchnorm = false;
+  SourceLoc batchnormLoc;
+  int64_t residual = 0; // layers per identity skip; 0: none
+  SourceLoc residualLoc;
+  // These two act in the trainer, after the backward pass.
+  ClipSpec clip;
+  bool skipNonfinite = false; // skip a non-finite step rather than stop
+};
+
 struct ModelSpec {
   std::string file; // the model file as given on the command line
   std::string name;
@@ -156,6 +175,7 @@ struct ModelSpec {
   SourceLoc batchLoc;
   DataSpec data;
   LogSpec log;
+  PassesSpec passes;
 };
 
 } // namespace gradc

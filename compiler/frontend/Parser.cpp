@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/Parser.h"
 
+#include "frontend/ClipSection.h"
 #include "frontend/TrainingSections.h"
 #include "frontend/YamlReader.h"
 
@@ -103,7 +104,7 @@ private:
   void parseTrain(const YAML::Node &node, ModelSpec &model);
   void parseData(const YAML::Node &node, ModelSpec &model);
   SplitSpec parseSplit(const YAML::Node &node, const std::string &what);
-  void parsePasses(const YAML::Node &node);
+  void parsePasses(const YAML::Node &node, ModelSpec &model);
   void parseLog(const YAML::Node &node, ModelSpec &model);
   std::string parseName(const YAML::Node &node, const std::string &field);
 
@@ -167,7 +168,7 @@ ModelSpec ModelParser::parse(const YAML::Node &root) {
   if (top.has("data"))
     parseData(top.get("data"), model);
   if (top.has("passes"))
-    parsePasses(top.get("passes"));
+    parsePasses(top.get("passes"), model);
   if (top.has("log"))
     parseLog(top.get("log"), model);
   return model;
@@ -641,17 +642,21 @@ SplitSpec ModelParser::parseSplit(const YAML::Node &node,
   return parseSplitSection(file, node, what);
 }
 
-void ModelParser::parsePasses(const YAML::Node &node) {
-  YamlMap map(file, node, "passes", {"batchnorm", "residual", "clip"});
-  if (map.getBool("batchnorm", false))
-    userError(map.loc("batchnorm"), "the batchnorm pass is not supported yet");
+void ModelParser::parsePasses(const YAML::Node &node, ModelSpec &model) {
+  YamlMap map(file, node, "passes",
+              {"batchnorm", "residual", "clip", "skip_nonfinite"});
+  model.passes.batchnorm = map.getBool("batchnorm", false);
+  model.passes.batchnormLoc = map.loc("batchnorm");
   if (map.has("residual")) {
+    // `residual: false`, or K: the layers per identity skip.
     YAML::Node residual = map.get("residual");
-    if (!residual.IsScalar() || residual.Scalar() != "false")
-      userError(map.loc("residual"), "the residual pass is not supported yet");
+    model.passes.residualLoc = map.loc("residual");
+    if (!(residual.IsScalar() && residual.Scalar() == "false"))
+      model.passes.residual = asInt(file, residual, "residual", 1, 1000);
   }
   if (map.has("clip"))
-    userError(map.loc("clip"), "gradient clipping is not supported yet");
+    model.passes.clip = parseClipSection(file, map.get("clip"));
+  model.passes.skipNonfinite = map.getBool("skip_nonfinite", false);
 }
 
 void ModelParser::parseLog(const YAML::Node &node, ModelSpec &model) {

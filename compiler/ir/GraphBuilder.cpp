@@ -250,10 +250,15 @@ NodeId GraphBuilder::addBatchNorm(const LayerSpec &layer, NodeId x) {
                            {x, graph.params[mean].node, graph.params[var].node},
                            Role::Forward, layer.name,
                            {{"eps", layer.eps}, {"momentum", layer.momentum}});
-  return graph.add(
+  NodeId y = graph.add(
       OpKind::BatchNormApply,
       {x, stats, graph.params[weight].node, graph.params[bias].node},
       Role::Forward, layer.name);
+
+  // The batchnorm pass moves a layer's activation after its normalization.
+  if (!layer.activation.empty())
+    y = addActivation(layer.activation, y, layer.name, layer.alpha);
+  return y;
 }
 
 // PyTorch's Conv2d draws weight and bias alike from U(-b, b), b =
@@ -624,6 +629,8 @@ static std::string layerDetail(const LayerSpec &layerSpec) {
         "hidden=" + std::to_string(layerSpec.hidden) +
         (layerSpec.op == "rnn" ? " activation=" + layerSpec.recurrence : "") +
         (layerSpec.returnSequence ? " return=sequence" : " return=last");
+  if (layerSpec.op == "batchnorm" && !layerSpec.activation.empty())
+    detail = "activation=" + layerSpec.activation;
   if (layerSpec.op == "embedding")
     detail = "vocab=" + std::to_string(layerSpec.vocab) +
              " dim=" + std::to_string(layerSpec.dim);

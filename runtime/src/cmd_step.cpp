@@ -2,10 +2,11 @@
 // with everything it computed written to one file, so that a test can
 // compare gradc's arithmetic with PyTorch's tensor by tensor. The
 // gradients are the backward pass's (PyTorch's .grad after backward()),
-// taken before weight decay and momentum; the optimizer starts fresh, as a
-// new torch.optim optimizer does, at the base learning rate (a schedule's
-// rate for the first epoch).
+// taken before clipping, weight decay and momentum; the optimizer starts
+// fresh, as a new torch.optim optimizer does, at the base learning rate (a
+// schedule's rate for the first epoch).
 #include "checkpoint.h"
+#include "clip.h"
 #include "command_support.h"
 #include "commands.h"
 #include "errors.h"
@@ -92,7 +93,10 @@ int runStep(const gradc_model &model, const Options &options) {
   const float loss =
       network.trainStep(view, deriveSeed(seed, RngStream::Dropout, 1));
 
+  // grad.<param> is the gradient before clipping; the update is after.
   const std::vector<float> grads = network.grads;
+  clipGradients(model, resolveClip(config), network.grads.data(),
+                network.grad_sqnorms.data());
   const std::unique_ptr<Optimizer> optimizer =
       makeOptimizer(model, resolveOptimizer(config, options));
   optimizer->step(network.params.data(), network.grads.data());

@@ -144,6 +144,8 @@ int runTrain(const gradc_model &model, const Options &options) {
   plan.metrics_path = options.metrics;
   plan.append_logs = !options.resume.empty();
   plan.quiet = options.quiet;
+  plan.clip = resolveClip(config);
+  plan.skip_nonfinite = config.skip_nonfinite != 0;
   note(options, "training {} epochs in batches of {} ({} per epoch)",
        plan.epochs, batch, (train.count + batch - 1) / batch);
 

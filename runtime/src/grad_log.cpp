@@ -17,6 +17,8 @@ const char *flagName(GradFlag flag) {
     return "exploding";
   case GradFlag::Nonfinite:
     return "nonfinite";
+  case GradFlag::Clipped:
+    return "clipped";
   }
   return "ok";
 }
@@ -92,7 +94,7 @@ static double squaredNorm(const float *values, int64_t size) {
 }
 
 void GradNormLog::record(int64_t step, const float *params,
-                         const float *grad_sqnorms) {
+                         const float *grad_sqnorms, bool clipped) {
   double grad_sum = 0;
   double weight_sum = 0;
   rows_.clear();
@@ -112,7 +114,9 @@ void GradNormLog::record(int64_t step, const float *params,
   const double global_norm = std::sqrt(grad_sum);
   const GradFlag global_flag = classifyNorm(global_norm, settings_);
   global_.add(step, global_norm, global_flag);
-  writeRow(step, global_.name, global_norm, std::sqrt(weight_sum), global_flag);
+  // The summary still counts the global norm's own flag.
+  writeRow(step, global_.name, global_norm, std::sqrt(weight_sum),
+           clipped ? GradFlag::Clipped : global_flag);
   if (csv_)
     csv_->write(rows_);
 }

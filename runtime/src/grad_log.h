@@ -26,7 +26,8 @@ struct GradLogSettings {
   double exploding_above = 1e3;
 };
 
-enum class GradFlag { Ok, Vanishing, Exploding, Nonfinite };
+// Clipped marks only the `__global__` row of a step where clipping acted.
+enum class GradFlag { Ok, Vanishing, Exploding, Nonfinite, Clipped };
 
 const char *flagName(GradFlag flag);
 GradFlag classifyNorm(double norm, const GradLogSettings &settings);
@@ -60,7 +61,9 @@ public:
 
   // Logs the norms of one step. The trainer also calls it at a step with a
   // non-finite gradient, so that the log shows where it happened.
-  void record(int64_t step, const float *params, const float *grad_sqnorms);
+  // `clipped`: gradient clipping acted on this step.
+  void record(int64_t step, const float *params, const float *grad_sqnorms,
+              bool clipped = false);
 
   const std::vector<NormHistory> &params() const { return params_; }
   const NormHistory &global() const { return global_; }

@@ -35,6 +35,7 @@ TrainingPosition Trainer::run() {
   // leaves the checkpoint it was asked for.
   if (!saved_)
     save();
+  printCounts();
 
   // The figure a run is for, once more after the per-epoch lines.
   if (!last_report_)
@@ -105,13 +106,21 @@ void Trainer::trainBatch(const Batch &batch) {
   const float loss = network_.trainStep(
       batchView(model, batch), deriveSeed(position_.seed, RngStream::Dropout,
                                           static_cast<uint64_t>(step)));
-  stopIfNotFinite(step, loss);
+  ++steps_run_;
+  if (checkFinite(step, loss)) {
+    // The batch is consumed but nothing is learned from it.
+    position_.step = step;
+    return;
+  }
+  const bool clipped = clipGradients(model, plan_.clip, network_.grads.data(),
+                                     network_.grad_sqnorms.data());
+  clipped_steps_ += clipped;
 
   // The norms are logged before the update, against the weights that
-  // produced these gradients.
+  // produced these gradients, and before clipping.
   if (grad_log_.isLoggedStep(step))
-    grad_log_.record(step, network_.params.data(),
-                     network_.grad_sqnorms.data());
+    grad_log_.record(step, network_.params.data(), network_.grad_sqnorms.data(),
+                     clipped);
   optimizer_.step(network_.params.data(), network_.grads.data());
 
   position_.step = step;
@@ -124,7 +133,7 @@ void Trainer::trainBatch(const Batch &batch) {
                      model.output_size);
 }
 
-void Trainer::stopIfNotFinite(int64_t step, float loss) {
+bool Trainer::checkFinite(int64_t step, float loss) {
   const gradc_model &model = network_.model();
   std::string what;
   if (!std::isfinite(loss)) {
@@ -137,15 +146,34 @@ void Trainer::stopIfNotFinite(int64_t step, float loss) {
                            model.params[index].name);
   }
   if (what.empty())
-    return;
+    return false;
 
   // Log the step that broke, whatever the logging interval, so the CSV
   // and the summary end where training did.
   progress_.clear();
   grad_log_.record(step, network_.params.data(), network_.grad_sqnorms.data());
+  if (plan_.skip_nonfinite) {
+    // Only the first is described; the count comes at the end.
+    if (skipped_steps_++ == 0)
+      fmt::print(stderr, "warning: step {}: {}; skipping such steps\n", step,
+                 what);
+    return true;
+  }
   printGradSummary(model, grad_log_, !plan_.quiet, stdout, stderr);
   throw UserError(fmt::format("step {}: {}", step, what),
                   "lower the learning rate (--lr)");
+}
+
+void Trainer::printCounts() const {
+  if (plan_.clip.kind != GRADC_CLIP_NONE && !plan_.quiet)
+    fmt::print("gradient clipping acted on {} of {} steps\n", clipped_steps_,
+               steps_run_);
+  // Printed even when quiet: these steps taught the model nothing.
+  if (skipped_steps_ > 0)
+    fmt::print(stderr,
+               "warning: skipped {} of {} steps whose loss or "
+               "gradient was not finite\n",
+               skipped_steps_, steps_run_);
 }
 
 void Trainer::finishEpoch(int64_t epoch, int64_t batches_in_epoch,
@@ -194,6 +222,21 @@ void Trainer::save() {
   saved_ = true;
   if (plan_.save_path.empty())
     return;
+  // A step can overflow the weights with a finite gradient; keeping the
+  // last good checkpoint is worth more than saving that.
+  const gradc_model &model = network_.model();
+  for (int index = 0; index < model.num_params; ++index) {
+    const gradc_param_info &param = model.params[index];
+    const float *values = network_.params.data() + param.offset;
+    for (int64_t i = 0; i < param.size; ++i)
+      if (!std::isfinite(values[i])) {
+        fmt::print(stderr,
+                   "warning: step {}: '{}' is not finite; '{}' is not "
+                   "saved\n",
+                   position_.step, param.name, plan_.save_path);
+        return;
+      }
+  }
   saveCheckpoint(plan_.save_path, network_.model(), network_.params.data(),
                  optimizer_, position_);
 }

@@ -3,13 +3,17 @@
 // PyTorch's DataLoader leaves it); each batch is one train_step and one
 // optimizer step, at the learning rate the schedule gives the epoch. After
 // each epoch it evaluates the test split, prints and
-// logs the epoch, and saves the checkpoint. A non-finite loss or gradient
-// stops the run with a UserError naming the step and the first parameter
-// affected, before anything is saved.
+// logs the epoch, and saves the checkpoint. Gradient clipping, when set,
+// acts between the backward pass and the optimizer. A non-finite loss or
+// gradient stops the run with a UserError naming the step and the first
+// parameter affected, before anything is saved; with skip_nonfinite the
+// step is skipped instead (no update) and counted. Parameters that are
+// not finite are never saved over a checkpoint.
 #ifndef GRADC_RUNTIME_TRAINER_H
 #define GRADC_RUNTIME_TRAINER_H
 
 #include "checkpoint.h"
+#include "clip.h"
 #include "epoch_report.h"
 #include "dataset.h"
 #include "grad_log.h"
@@ -35,6 +39,8 @@ struct TrainPlan {
   std::string metrics_path;
   bool append_logs = false; // a resumed run continues its logs
   bool quiet = false;
+  ClipSettings clip;
+  bool skip_nonfinite = false; // skip such a step rather than stop
 };
 
 class Trainer {
@@ -53,7 +59,9 @@ private:
   // Runs what is left of one epoch; false when the step limit cut it short.
   bool runEpoch(int64_t epoch);
   void trainBatch(const Batch &batch);
-  void stopIfNotFinite(int64_t step, float loss);
+  // True when the step is to be skipped; throws when it must stop the run.
+  bool checkFinite(int64_t step, float loss);
+  void printCounts() const;
   void finishEpoch(int64_t epoch, int64_t batches_in_epoch, double seconds,
                    int64_t samples);
   void save();
@@ -67,6 +75,10 @@ private:
   TrainPlan plan_;
   TrainingPosition position_;
   bool saved_ = false;
+  // Counted over this run, not carried across a resume.
+  int64_t steps_run_ = 0;
+  int64_t clipped_steps_ = 0;
+  int64_t skipped_steps_ = 0;
   std::optional<EpochReport> last_report_; // for the closing line
   ProgressBar progress_;
   std::unique_ptr<TextFile> metrics_;

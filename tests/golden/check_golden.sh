@@ -1,13 +1,14 @@
 #!/bin/sh
 # Compares `gradc --emit graph` for one model with its golden file.
-# usage: check_golden.sh GRADC MODEL.yaml GOLDEN.graph
+# usage: check_golden.sh GRADC MODEL.yaml GOLDEN.graph [GRADC OPTIONS]
 # The golden files are written by update_goldens.sh; its first line is a
 # NOTE saying so, which this check skips.
 set -eu
 gradc=$1 model=$2 golden=$3
+shift 3
 actual=$(mktemp)
 trap 'rm -f "$actual"' EXIT
-"$gradc" "$model" --emit graph -o "$actual"
+"$gradc" "$model" --emit graph -o "$actual" "$@"
 if ! tail -n +2 "$golden" | diff -u - "$actual"; then
   echo "the graph of $model differs from $golden (above: - golden, + now)"
   echo "if the change is intended, run tests/golden/update_goldens.sh GRADC"

@@ -7,7 +7,7 @@ set -eu
 gradc=$(realpath "$1")
 here=$(dirname "$(realpath "$0")")
 root=$(dirname "$(dirname "$here")")
-for model in "$root"/models/*.yaml "$here"/step/*.yaml; do
+for model in "$root"/models/*.yaml "$here"/step/*.yaml "$here"/passes/*.yaml; do
   name=$(basename "$model" .yaml)
   golden="$here/graph/$name.graph"
   {

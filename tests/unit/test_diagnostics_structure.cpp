@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 
 #include "diagnostic_checks.h"
+#include "passes/InsertBatchNorm.h"
+#include "passes/InsertResidual.h"
 
 #include <string>
 
@@ -162,4 +164,55 @@ TEST_CASE("add outside the graph form", "[diagnostics]") {
 TEST_CASE("a graph node without a name", "[diagnostics]") {
   expectError(graphModel("  - {op: dense, units: 3, input: input}\n"), 4, 5,
               "graph node 0 needs a 'name'");
+}
+
+TEST_CASE("a residual pass length out of range", "[diagnostics]") {
+  expectError(model("[4]", "  - {op: dense, units: 4}\n") +
+                  "passes: {residual: 0}\n",
+              9, 20, "'residual' is 0, but it must be between 1 and 1000");
+}
+
+TEST_CASE("the model passes on a graph model", "[diagnostics]") {
+  std::string graph = "model: g\n"
+                      "input: [4]\n"
+                      "graph:\n"
+                      "  - {name: out, op: dense, units: 3, input: input}\n"
+                      "output: out\n"
+                      "loss: softmax_cross_entropy\n"
+                      "optimizer: {type: sgd, lr: 0.1}\n";
+  gradc::ModelSpec spec =
+      gradc::parseModel("g.yaml", graph + "passes: {batchnorm: true}\n");
+  try {
+    gradc::insertBatchNorm(spec);
+    FAIL("the batchnorm pass accepted a graph: model");
+  } catch (const UserError &error) {
+    CHECK_THAT(error.what(),
+               Contains("the batchnorm pass rewrites a chain of 'layers'"));
+    CHECK(error.loc.line == 8);
+    CHECK(error.loc.column == 21);
+  }
+
+  spec = gradc::parseModel("g.yaml", graph + "passes: {residual: 2}\n");
+  try {
+    gradc::insertResidual(spec);
+    FAIL("the residual pass accepted a graph: model");
+  } catch (const UserError &error) {
+    CHECK_THAT(error.what(),
+               Contains("the residual pass rewrites a chain of 'layers'"));
+    CHECK(error.loc.line == 8);
+  }
+}
+
+TEST_CASE("the batchnorm pass leaves the last layer alone", "[diagnostics]") {
+  gradc::ModelSpec spec = gradc::parseModel(
+      "m.yaml", model("[4]", "  - {op: dense, units: 4, activation: relu}\n") +
+                    "passes: {batchnorm: true}\n");
+  REQUIRE(gradc::insertBatchNorm(spec));
+  REQUIRE(spec.layers.size() == 4);
+  CHECK(spec.layers[0].bias == false);
+  CHECK(spec.layers[0].activation.empty());
+  CHECK(spec.layers[1].name == "layer0.bn");
+  CHECK(spec.layers[1].activation == "relu");
+  CHECK(spec.layers[3].op == "dense");
+  CHECK(spec.layers[3].bias == true);
 }

@@ -90,6 +90,18 @@ static const char *scheduleCode(ScheduleKind kind) {
   throw InternalError("a schedule is missing from the model table's codes");
 }
 
+static const char *clipCode(ClipKind kind) {
+  switch (kind) {
+  case ClipKind::None:
+    return "GRADC_CLIP_NONE";
+  case ClipKind::GlobalNorm:
+    return "GRADC_CLIP_GLOBAL_NORM";
+  case ClipKind::Value:
+    return "GRADC_CLIP_VALUE";
+  }
+  throw InternalError("a clip kind is missing from the model table's codes");
+}
+
 // A gradc_split: {images, labels, x, y, csv, label_column}.
 static std::string splitInitializer(const SplitSpec &split) {
   return fmt::format("{{{}, {}, {}, {}, {}, {}}}",
@@ -149,6 +161,9 @@ std::string emitModelTable(const ModelSpec &spec, const Graph &graph,
                      number(spec.log.vanishingBelow),
                      number(spec.log.explodingAbove));
   out << fmt::format("    {},\n", int(data.targetsAreInputs));
+  out << fmt::format("    {}, {}, {},\n", clipCode(spec.passes.clip.kind),
+                     number(spec.passes.clip.threshold),
+                     int(spec.passes.skipNonfinite));
   out << "};\n\n";
 
   const TensorType &input = graph.type(graph.input);

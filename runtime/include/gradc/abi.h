@@ -40,6 +40,12 @@ enum gradc_schedule {
   GRADC_SCHEDULE_COSINE = 2, // CosineAnnealingLR(T_max = epochs)
 };
 
+enum gradc_clip {
+  GRADC_CLIP_NONE = 0,
+  GRADC_CLIP_GLOBAL_NORM = 1, // torch.nn.utils.clip_grad_norm_
+  GRADC_CLIP_VALUE = 2,       // torch.nn.utils.clip_grad_value_
+};
+
 // How a parameter is initialized. `default` is PyTorch's default for the
 // layer: for dense weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 enum gradc_init {
@@ -121,6 +127,13 @@ typedef struct gradc_config {
   double exploding_above;
 
   int targets_are_inputs; // an autoencoder: each sample is its own target
+
+  // Gradient clipping, applied after the backward pass and before the
+  // optimizer; clip_threshold is the norm or the bound.
+  int clip; // enum gradc_clip
+  double clip_threshold;
+  // 1: a step whose loss or gradient is not finite is skipped, not fatal.
+  int skip_nonfinite;
 } gradc_config;
 
 // One call's arguments. `batch` may be anything from 1 up; the workspace
