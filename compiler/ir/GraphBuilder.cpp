@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "ir/GraphBuilder.h"
 
+#include "ir/GraphBuilderImpl.h"
+
 #include "frontend/IdxHeader.h"
 #include "frontend/YamlReader.h"
 #include "ir/ArrayDataCheck.h"
@@ -56,60 +58,10 @@ std::string elementwiseFamilyDetail(const LayerSpec &layer) {
   return text.str();
 }
 
-class GraphBuilder {
-public:
-  explicit GraphBuilder(const ModelSpec &spec) : spec(spec) {}
-
-  Graph build();
-
-private:
-  NodeId addLayer(const LayerSpec &layer, NodeId x);
-  NodeId addDense(const LayerSpec &layer, NodeId x);
-  // `alpha` is leaky_relu's slope or elu's scale; without it, PyTorch's
-  // default for the activation.
-  NodeId addActivation(const std::string &activation, NodeId x,
-                       const std::string &layer,
-                       std::optional<double> alpha = std::nullopt);
-  NodeId addLayerNorm(const LayerSpec &layer, NodeId x);
-  int addParam(const LayerSpec &layer, const std::string &suffix,
-               std::vector<int64_t> shape, int64_t fanIn, int64_t fanOut);
-  // A parameter whose initial value is fixed (normalization weights and
-  // biases) or a buffer (running statistics), whatever `init:` says.
-  int addFixedParam(const LayerSpec &layer, const std::string &suffix,
-                    int64_t size, InitKind init, bool isBuffer);
-  NodeId addBatchNorm(const LayerSpec &layer, NodeId x);
-  // The sequence family.
-  NodeId addRecurrent(const LayerSpec &layer, NodeId x);
-  NodeId addEmbedding(const LayerSpec &layer, NodeId x);
-  NodeId addConv2d(const LayerSpec &layer, NodeId x);
-  NodeId addPool2d(const LayerSpec &layer, NodeId x);
-  // Where a layer's input comes from, for messages: "(the output of
-  // layer 'fc1')" or "(the model input)".
-  std::string inputDescription() const;
-  void checkSize(const SourceLoc &loc, const std::string &what,
-                 const std::vector<int64_t> &dims, bool batched);
-  void addLoss();
-  void checkData(const SplitSpec &split, const std::string &splitName);
-
-  // Adds a layer's nodes and its entry in graph.layers.
-  NodeId addRecordedLayer(const LayerSpec &layer, NodeId x);
-  NodeId addResidual(const LayerSpec &block, NodeId x);
-  // The `graph:` form: builds the nodes the output needs, each after its
-  // inputs, and returns the output.
-  NodeId addGraphForm(NodeId input);
-  NodeId addCombination(const LayerSpec &node);
-  std::vector<NodeId> nodeInputs; // of the graph node being built
-
-  const ModelSpec &spec;
-  Graph graph;
-  int currentLayer = -1;     // the layer whose nodes are being added
-  std::string previousLayer; // the last layer completed, for messages
-  __int128 totalBytes = 0;
-};
 
 } // namespace
 
-void GraphBuilder::checkSize(const SourceLoc &loc, const std::string &what,
+void detail::GraphBuilder::checkSize(const SourceLoc &loc, const std::string &what,
                              const std::vector<int64_t> &dims, bool batched) {
   __int128 elements = batched ? spec.train.batch : 1;
   for (int64_t dim : dims) {
@@ -137,7 +89,7 @@ void GraphBuilder::checkSize(const SourceLoc &loc, const std::string &what,
               "use fewer or narrower layers, or a smaller batch");
 }
 
-int GraphBuilder::addParam(const LayerSpec &layer, const std::string &suffix,
+int detail::GraphBuilder::addParam(const LayerSpec &layer, const std::string &suffix,
                            std::vector<int64_t> shape, int64_t fanIn,
                            int64_t fanOut) {
   std::string name = layer.name + "." + suffix;
@@ -161,7 +113,7 @@ int GraphBuilder::addParam(const LayerSpec &layer, const std::string &suffix,
   return index;
 }
 
-NodeId GraphBuilder::addActivation(const std::string &activation, NodeId x,
+NodeId detail::GraphBuilder::addActivation(const std::string &activation, NodeId x,
                                    const std::string &layer,
                                    std::optional<double> alpha) {
   if (activation == "relu")
@@ -185,7 +137,7 @@ NodeId GraphBuilder::addActivation(const std::string &activation, NodeId x,
   throw InternalError("activation '" + activation + "' passed the parser");
 }
 
-NodeId GraphBuilder::addDense(const LayerSpec &layer, NodeId x) {
+NodeId detail::GraphBuilder::addDense(const LayerSpec &layer, NodeId x) {
   int64_t in = graph.type(x).lastDim();
   int weight = addParam(layer, "weight", {layer.units, in}, in, layer.units);
   NodeId y = graph.add(OpKind::MatMulNT, {x, graph.params[weight].node},
@@ -205,7 +157,7 @@ NodeId GraphBuilder::addDense(const LayerSpec &layer, NodeId x) {
 
 // Normalizes the last axis, whatever the rank, as torch.nn.LayerNorm(N)
 // does; weight and bias start at 1 and 0, PyTorch's identity start.
-NodeId GraphBuilder::addLayerNorm(const LayerSpec &layer, NodeId x) {
+NodeId detail::GraphBuilder::addLayerNorm(const LayerSpec &layer, NodeId x) {
   int64_t features = graph.type(x).lastDim();
   int weight = addFixedParam(layer, "weight", features, InitKind::Ones, false);
   int bias = addFixedParam(layer, "bias", features, InitKind::Zeros, false);
@@ -214,13 +166,13 @@ NodeId GraphBuilder::addLayerNorm(const LayerSpec &layer, NodeId x) {
                    Role::Forward, layer.name, {{"eps", layer.eps}});
 }
 
-std::string GraphBuilder::inputDescription() const {
+std::string detail::GraphBuilder::inputDescription() const {
   if (previousLayer.empty())
     return "(the model input)";
   return "(the output of layer '" + previousLayer + "')";
 }
 
-int GraphBuilder::addFixedParam(const LayerSpec &layer,
+int detail::GraphBuilder::addFixedParam(const LayerSpec &layer,
                                 const std::string &suffix, int64_t size,
                                 InitKind init, bool isBuffer) {
   int index = addParam(layer, suffix, {size}, size, size);
@@ -229,7 +181,7 @@ int GraphBuilder::addFixedParam(const LayerSpec &layer,
   return index;
 }
 
-NodeId GraphBuilder::addBatchNorm(const LayerSpec &layer, NodeId x) {
+NodeId detail::GraphBuilder::addBatchNorm(const LayerSpec &layer, NodeId x) {
   const TensorType &type = graph.type(x);
   if (type.dims.size() != 1 && type.dims.size() != 3)
     userError(layer.loc,
@@ -263,7 +215,7 @@ NodeId GraphBuilder::addBatchNorm(const LayerSpec &layer, NodeId x) {
 
 // PyTorch's Conv2d draws weight and bias alike from U(-b, b), b =
 // 1/sqrt(fan_in), with fan_in = in_channels * k * k.
-NodeId GraphBuilder::addConv2d(const LayerSpec &layer, NodeId x) {
+NodeId detail::GraphBuilder::addConv2d(const LayerSpec &layer, NodeId x) {
   Attrs attrs = convLayerAttrs(layer, graph.type(x), inputDescription());
   int64_t channels = graph.type(x).dims[0];
   int weight =
@@ -294,7 +246,7 @@ NodeId GraphBuilder::addConv2d(const LayerSpec &layer, NodeId x) {
   return y;
 }
 
-NodeId GraphBuilder::addPool2d(const LayerSpec &layer, NodeId x) {
+NodeId detail::GraphBuilder::addPool2d(const LayerSpec &layer, NodeId x) {
   Attrs attrs = convLayerAttrs(layer, graph.type(x), inputDescription());
   OpKind op = layer.op == "maxpool2d" ? OpKind::MaxPool2d : OpKind::AvgPool2d;
   NodeId y = graph.add(op, {x}, Role::Forward, layer.name, attrs);
@@ -307,7 +259,7 @@ NodeId GraphBuilder::addPool2d(const LayerSpec &layer, NodeId x) {
 // input projection of every step is one product, pre = x W_ih^T + b_ih +
 // b_hh, [T, G*H] for G gates; the scan op then walks the steps with the
 // shared W_hh.
-NodeId GraphBuilder::addRecurrent(const LayerSpec &layer, NodeId x) {
+NodeId detail::GraphBuilder::addRecurrent(const LayerSpec &layer, NodeId x) {
   const TensorType &input = graph.type(x);
   if (input.dims.size() != 2) {
     std::string hint;
@@ -370,7 +322,7 @@ NodeId GraphBuilder::addRecurrent(const LayerSpec &layer, NodeId x) {
 
 // torch.nn.Embedding. The ids come from the model input, where the trainer
 // passes them as floats, so nothing but the input can feed this layer.
-NodeId GraphBuilder::addEmbedding(const LayerSpec &layer, NodeId x) {
+NodeId detail::GraphBuilder::addEmbedding(const LayerSpec &layer, NodeId x) {
   if (x != graph.input)
     userError(layer.loc,
               "'embedding' must be the first layer, since it reads "
@@ -399,114 +351,7 @@ NodeId GraphBuilder::addEmbedding(const LayerSpec &layer, NodeId x) {
   return y;
 }
 
-NodeId GraphBuilder::addCombination(const LayerSpec &node) {
-  std::vector<TensorType> types;
-  for (NodeId id : nodeInputs)
-    types.push_back(graph.type(id));
-
-  if (node.op == "add" || node.op == "mul") {
-    if (types[0] != types[1])
-      userError(node.loc, "'" + node.op + "' needs inputs of one shape, but '" +
-                              node.inputs[0] + "' is " + types[0].str() +
-                              " and '" + node.inputs[1] + "' is " +
-                              types[1].str());
-    return graph.add(node.op == "add" ? OpKind::Add : OpKind::Mul,
-                     nodeInputs, Role::Forward, node.name);
-  }
-
-  // concat: every axis but the joined one must agree.
-  auto rank = static_cast<int64_t>(types[0].dims.size());
-  int64_t axis = node.axis < 0 ? node.axis + rank : node.axis;
-  if (axis < 0 || axis >= rank)
-    userError(node.loc, "'concat' axis " + std::to_string(node.axis) +
-                            " does not exist in '" + node.inputs[0] +
-                            "', whose samples are " + types[0].str());
-  for (size_t i = 1; i < types.size(); ++i) {
-    TensorType other = types[i];
-    bool sameRank = other.dims.size() == types[0].dims.size();
-    if (sameRank)
-      other.dims[axis] = types[0].dims[axis];
-    if (!sameRank || other != types[0])
-      userError(node.loc, "'concat' along axis " + std::to_string(axis) +
-                              " needs inputs that agree on every other "
-                              "axis, but '" +
-                              node.inputs[0] + "' is " + types[0].str() +
-                              " and '" + node.inputs[i] + "' is " +
-                              types[i].str());
-  }
-  return graph.add(OpKind::Concat, nodeInputs, Role::Forward, node.name,
-                   {{"axis", static_cast<double>(axis)}});
-}
-
-NodeId GraphBuilder::addGraphForm(NodeId input) {
-  std::map<std::string, const LayerSpec *> byName;
-  std::vector<std::string> known = {"input"};
-  for (const LayerSpec &node : spec.layers) {
-    byName[node.name] = &node;
-    known.push_back(node.name);
-  }
-  auto mustExist = [&](const std::string &name, const SourceLoc &loc,
-                       const std::string &role) {
-    if (name == "input" || byName.count(name))
-      return;
-    std::string suggestion = closestWord(name, known);
-    userError(loc, role + " '" + name + "' is not a node of the graph",
-              suggestion.empty() ? "nodes are named by their 'name'; the "
-                                   "model input is 'input'"
-                                 : "did you mean '" + suggestion + "'?");
-  };
-  mustExist(spec.output, spec.outputLoc, "the output");
-
-  // Depth-first from the output, with an explicit stack so that a long
-  // chain of nodes cannot exhaust the call stack. A node on the stack
-  // that is reached again closes a cycle.
-  std::map<std::string, NodeId> built = {{"input", input}};
-  std::set<std::string> onStack;
-  std::vector<std::string> stack = {spec.output};
-  while (!stack.empty()) {
-    const std::string name = stack.back();
-    if (built.count(name)) {
-      stack.pop_back();
-      continue;
-    }
-    const LayerSpec &node = *byName.at(name);
-    onStack.insert(name);
-
-    bool ready = true;
-    for (size_t i = 0; i < node.inputs.size(); ++i) {
-      const std::string &from = node.inputs[i];
-      mustExist(from, node.inputLocs[i], "input");
-      if (built.count(from))
-        continue;
-      if (onStack.count(from))
-        userError(node.inputLocs[i],
-                  "the graph has a cycle: '" + name + "' needs '" + from +
-                      "', which needs '" + name + "' in turn",
-                  "a graph: model must be acyclic; feed state through "
-                  "rnn or lstm layers instead");
-      stack.push_back(from);
-      ready = false;
-    }
-    if (!ready)
-      continue;
-
-    nodeInputs.clear();
-    for (const std::string &from : node.inputs)
-      nodeInputs.push_back(built.at(from));
-    built[name] = addRecordedLayer(node, nodeInputs[0]);
-    onStack.erase(name);
-    stack.pop_back();
-  }
-
-  for (const LayerSpec &node : spec.layers)
-    if (!built.count(node.name))
-      userError(node.loc, "node '" + node.name + "' does not lead to the "
-                          "output '" + spec.output + "'",
-                "remove it, or make the output depend on it");
-  return built.at(spec.output);
-}
-
-NodeId GraphBuilder::addLayer(const LayerSpec &layer, NodeId x) {
+NodeId detail::GraphBuilder::addLayer(const LayerSpec &layer, NodeId x) {
   if (layer.op == "add" || layer.op == "mul" || layer.op == "concat")
     return addCombination(layer);
   if (layer.op == "residual")
@@ -535,7 +380,7 @@ NodeId GraphBuilder::addLayer(const LayerSpec &layer, NodeId x) {
   return addActivation(layer.op, x, layer.name, layer.alpha);
 }
 
-void GraphBuilder::addLoss() {
+void detail::GraphBuilder::addLoss() {
   const TensorType &output = graph.type(graph.output);
 
   if (spec.loss == LossKind::SoftmaxCrossEntropy) {
@@ -561,7 +406,7 @@ void GraphBuilder::addLoss() {
       graph.add(loss, {graph.output, graph.targets}, Role::Loss, "");
 }
 
-void GraphBuilder::checkData(const SplitSpec &split,
+void detail::GraphBuilder::checkData(const SplitSpec &split,
                              const std::string &splitName) {
   if (!split.x.empty() || !split.csv.empty()) {
     checkArrayData(spec, split, splitName,
@@ -637,7 +482,7 @@ static std::string layerDetail(const LayerSpec &layerSpec) {
   return detail;
 }
 
-NodeId GraphBuilder::addRecordedLayer(const LayerSpec &layerSpec, NodeId x) {
+NodeId detail::GraphBuilder::addRecordedLayer(const LayerSpec &layerSpec, NodeId x) {
   // The layer's entry comes before those of the layers nested in it, as
   // PyTorch lists a module before its children.
   int index = static_cast<int>(graph.layers.size());
@@ -662,22 +507,7 @@ NodeId GraphBuilder::addRecordedLayer(const LayerSpec &layerSpec, NodeId x) {
   return y;
 }
 
-NodeId GraphBuilder::addResidual(const LayerSpec &block, NodeId x) {
-  NodeId y = x;
-  for (const LayerSpec &inner : block.nested)
-    y = addRecordedLayer(inner, y);
-
-  if (graph.type(y) != graph.type(x))
-    userError(block.loc,
-              "residual block '" + block.name +
-                  "' adds its input to its "
-                  "output, so they need one shape, but its input is " +
-                  graph.type(x).str() + " and its last layer '" +
-                  block.nested.back().name + "' gives " + graph.type(y).str());
-  return graph.add(OpKind::Add, {x, y}, Role::Forward, block.name);
-}
-
-Graph GraphBuilder::build() {
+Graph detail::GraphBuilder::build() {
   graph.name = spec.name;
   graph.loss = spec.loss;
 
@@ -715,7 +545,7 @@ Graph GraphBuilder::build() {
 }
 
 Graph buildForwardGraph(const ModelSpec &spec) {
-  return GraphBuilder(spec).build();
+  return detail::GraphBuilder(spec).build();
 }
 
 } // namespace gradc
