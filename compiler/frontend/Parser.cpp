@@ -35,8 +35,6 @@ constexpr size_t MaxFileBytes = 1 << 20;
 // many nested brackets or dashes could exhaust the stack.
 constexpr int MaxNesting = 64;
 
-
-
 } // namespace
 
 bool isValidName(const std::string &name) {
@@ -50,7 +48,7 @@ bool isValidName(const std::string &name) {
 }
 
 std::string detail::ModelParser::parseName(const YAML::Node &node,
-                                   const std::string &field) {
+                                           const std::string &field) {
   std::string name = asString(file, node, field);
   if (!isValidName(name))
     userError(locationOf(file, node), "invalid name '" + name + "'",
@@ -131,7 +129,8 @@ void detail::ModelParser::parseLoss(const YamlMap &top, ModelSpec &model) {
   }
 }
 
-void detail::ModelParser::parseOptimizer(const YAML::Node &node, ModelSpec &model) {
+void detail::ModelParser::parseOptimizer(const YAML::Node &node,
+                                         ModelSpec &model) {
   model.optimizer = parseOptimizerSection(file, node);
 }
 
@@ -164,7 +163,8 @@ void detail::ModelParser::parseData(const YAML::Node &node, ModelSpec &model) {
     if (targets != "inputs")
       userError(model.data.targetsLoc,
                 "'targets' can only be 'inputs' (each sample is its own "
-                "target), not '" + targets + "'",
+                "target), not '" +
+                    targets + "'",
                 "without 'targets', the labels or y are the targets");
     model.data.targetsAreInputs = true;
   }
@@ -181,11 +181,12 @@ void detail::ModelParser::parseData(const YAML::Node &node, ModelSpec &model) {
 }
 
 SplitSpec detail::ModelParser::parseSplit(const YAML::Node &node,
-                                  const std::string &what) {
+                                          const std::string &what) {
   return parseSplitSection(file, node, what);
 }
 
-void detail::ModelParser::parsePasses(const YAML::Node &node, ModelSpec &model) {
+void detail::ModelParser::parsePasses(const YAML::Node &node,
+                                      ModelSpec &model) {
   YamlMap map(file, node, "passes",
               {"batchnorm", "residual", "clip", "skip_nonfinite"});
   model.passes.batchnorm = map.getBool("batchnorm", false);

@@ -14,9 +14,9 @@
 #include "ir/ArrayDataCheck.h"
 #include "ir/ConvLayers.h"
 
+#include <limits>
 #include <map>
 #include <set>
-#include <limits>
 #include <sstream>
 
 namespace gradc {
@@ -58,11 +58,12 @@ std::string elementwiseFamilyDetail(const LayerSpec &layer) {
   return text.str();
 }
 
-
 } // namespace
 
-void detail::GraphBuilder::checkSize(const SourceLoc &loc, const std::string &what,
-                             const std::vector<int64_t> &dims, bool batched) {
+void detail::GraphBuilder::checkSize(const SourceLoc &loc,
+                                     const std::string &what,
+                                     const std::vector<int64_t> &dims,
+                                     bool batched) {
   __int128 elements = batched ? spec.train.batch : 1;
   for (int64_t dim : dims) {
     elements *= dim;
@@ -89,9 +90,10 @@ void detail::GraphBuilder::checkSize(const SourceLoc &loc, const std::string &wh
               "use fewer or narrower layers, or a smaller batch");
 }
 
-int detail::GraphBuilder::addParam(const LayerSpec &layer, const std::string &suffix,
-                           std::vector<int64_t> shape, int64_t fanIn,
-                           int64_t fanOut) {
+int detail::GraphBuilder::addParam(const LayerSpec &layer,
+                                   const std::string &suffix,
+                                   std::vector<int64_t> shape, int64_t fanIn,
+                                   int64_t fanOut) {
   std::string name = layer.name + "." + suffix;
   checkSize(layer.loc, "'" + name + "'", shape, false);
 
@@ -113,9 +115,9 @@ int detail::GraphBuilder::addParam(const LayerSpec &layer, const std::string &su
   return index;
 }
 
-NodeId detail::GraphBuilder::addActivation(const std::string &activation, NodeId x,
-                                   const std::string &layer,
-                                   std::optional<double> alpha) {
+NodeId detail::GraphBuilder::addActivation(const std::string &activation,
+                                           NodeId x, const std::string &layer,
+                                           std::optional<double> alpha) {
   if (activation == "relu")
     return graph.add(OpKind::Relu, {x}, Role::Forward, layer);
   if (activation == "sigmoid")
@@ -173,8 +175,8 @@ std::string detail::GraphBuilder::inputDescription() const {
 }
 
 int detail::GraphBuilder::addFixedParam(const LayerSpec &layer,
-                                const std::string &suffix, int64_t size,
-                                InitKind init, bool isBuffer) {
+                                        const std::string &suffix, int64_t size,
+                                        InitKind init, bool isBuffer) {
   int index = addParam(layer, suffix, {size}, size, size);
   graph.params[index].init = InitSpec{init, 0};
   graph.params[index].isBuffer = isBuffer;
@@ -202,10 +204,10 @@ NodeId detail::GraphBuilder::addBatchNorm(const LayerSpec &layer, NodeId x) {
                            {x, graph.params[mean].node, graph.params[var].node},
                            Role::Forward, layer.name,
                            {{"eps", layer.eps}, {"momentum", layer.momentum}});
-  NodeId y = graph.add(
-      OpKind::BatchNormApply,
-      {x, stats, graph.params[weight].node, graph.params[bias].node},
-      Role::Forward, layer.name);
+  NodeId y =
+      graph.add(OpKind::BatchNormApply,
+                {x, stats, graph.params[weight].node, graph.params[bias].node},
+                Role::Forward, layer.name);
 
   // The batchnorm pass moves a layer's activation after its normalization.
   if (!layer.activation.empty())
@@ -407,12 +409,11 @@ void detail::GraphBuilder::addLoss() {
 }
 
 void detail::GraphBuilder::checkData(const SplitSpec &split,
-                             const std::string &splitName) {
+                                     const std::string &splitName) {
   if (!split.x.empty() || !split.csv.empty()) {
     checkArrayData(spec, split, splitName,
                    {graph.type(graph.input).elements(),
-                    graph.type(graph.output).elements(),
-                    previousLayer});
+                    graph.type(graph.output).elements(), previousLayer});
     return;
   }
   if (split.images.empty())
@@ -482,7 +483,8 @@ static std::string layerDetail(const LayerSpec &layerSpec) {
   return detail;
 }
 
-NodeId detail::GraphBuilder::addRecordedLayer(const LayerSpec &layerSpec, NodeId x) {
+NodeId detail::GraphBuilder::addRecordedLayer(const LayerSpec &layerSpec,
+                                              NodeId x) {
   // The layer's entry comes before those of the layers nested in it, as
   // PyTorch lists a module before its children.
   int index = static_cast<int>(graph.layers.size());
@@ -534,9 +536,9 @@ Graph detail::GraphBuilder::build() {
     if (graph.type(x).elements() != graph.type(graph.input).elements())
       userError(spec.data.targetsLoc,
                 "'targets: inputs' makes each sample its own target, but "
-                "the last layer '" + previousLayer + "' gives " +
-                    graph.type(x).str() + " for an input of " +
-                    graph.type(graph.input).str());
+                "the last layer '" +
+                    previousLayer + "' gives " + graph.type(x).str() +
+                    " for an input of " + graph.type(graph.input).str());
   }
   addLoss();
   checkData(spec.data.train, "train");
