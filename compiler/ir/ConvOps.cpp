@@ -72,14 +72,8 @@ bool slidesTo(const Window &window, const TensorType &input,
 
 [[noreturn]] void violated(OpKind op, const std::vector<TensorType> &inputs,
                            const Attrs &attrs) {
-  std::string text =
-      std::string("shape rule of '") + opName(op) + "' violated by inputs";
-  for (const TensorType &type : inputs)
-    text += " " + type.str();
-  text += " and attrs";
-  for (const auto &[name, value] : attrs)
-    text += fmt::format(" {}={}", name, value);
-  throw InternalError(text);
+  expectShapeRule(false, op, inputs, attrs);
+  throw InternalError("unreachable: a failed shape rule returned");
 }
 
 } // namespace

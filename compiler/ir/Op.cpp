@@ -117,15 +117,18 @@ bool isElementwise(OpKind op) {
   }
 }
 
-static void expect(bool condition, OpKind op,
-                   const std::vector<TensorType> &inputs) {
+void expectShapeRule(bool condition, OpKind op,
+                     const std::vector<TensorType> &inputs,
+                     const Attrs &attrs) {
   if (condition)
     return;
-  std::string shapes;
+  std::string text =
+      std::string("shape rule of '") + opName(op) + "' violated by inputs";
   for (const TensorType &type : inputs)
-    shapes += " " + type.str();
-  throw InternalError(std::string("shape rule of '") + opName(op) +
-                      "' violated by inputs" + shapes);
+    text += " " + type.str();
+  for (const auto &[name, value] : attrs)
+    text += " " + name + "=" + std::to_string(value);
+  throw InternalError(text);
 }
 
 // The shape with its last axis replaced.
@@ -141,38 +144,38 @@ int64_t channelCount(const TensorType &type) {
 TensorType inferType(OpKind op, const std::vector<TensorType> &in,
                      const Attrs &attrs) {
   int arity = opInfo(op).arity;
-  expect(arity < 0 ? !in.empty() : static_cast<int>(in.size()) == arity, op,
-         in);
+  expectShapeRule(
+      arity < 0 ? !in.empty() : static_cast<int>(in.size()) == arity, op, in);
 
   switch (op) {
   case OpKind::MatMulNT:
-    expect(in[0].batched && !in[1].batched && in[1].dims.size() == 2 &&
-               !in[0].dims.empty() && in[0].lastDim() == in[1].dims[1],
-           op, in);
+    expectShapeRule(in[0].batched && !in[1].batched && in[1].dims.size() == 2 &&
+                        !in[0].dims.empty() && in[0].lastDim() == in[1].dims[1],
+                    op, in);
     return withLastDim(in[0], in[1].dims[0]);
 
   case OpKind::MatMulNN:
-    expect(in[0].batched && !in[1].batched && in[1].dims.size() == 2 &&
-               !in[0].dims.empty() && in[0].lastDim() == in[1].dims[0],
-           op, in);
+    expectShapeRule(in[0].batched && !in[1].batched && in[1].dims.size() == 2 &&
+                        !in[0].dims.empty() && in[0].lastDim() == in[1].dims[0],
+                    op, in);
     return withLastDim(in[0], in[1].dims[1]);
 
   case OpKind::MatMulTN:
-    expect(in[0].batched && in[1].batched && !in[0].dims.empty() &&
-               in[0].dims.size() == in[1].dims.size() &&
-               in[0].elements() / in[0].lastDim() ==
-                   in[1].elements() / in[1].lastDim(),
-           op, in);
+    expectShapeRule(in[0].batched && in[1].batched && !in[0].dims.empty() &&
+                        in[0].dims.size() == in[1].dims.size() &&
+                        in[0].elements() / in[0].lastDim() ==
+                            in[1].elements() / in[1].lastDim(),
+                    op, in);
     return fixedType({in[0].lastDim(), in[1].lastDim()});
 
   case OpKind::BiasAdd:
-    expect(in[0].batched && !in[1].batched && in[1].dims.size() == 1 &&
-               in[0].lastDim() == in[1].dims[0],
-           op, in);
+    expectShapeRule(in[0].batched && !in[1].batched && in[1].dims.size() == 1 &&
+                        in[0].lastDim() == in[1].dims[0],
+                    op, in);
     return in[0];
 
   case OpKind::SumRows:
-    expect(in[0].batched && !in[0].dims.empty(), op, in);
+    expectShapeRule(in[0].batched && !in[0].dims.empty(), op, in);
     return fixedType({in[0].lastDim()});
 
   case OpKind::Relu:
@@ -185,75 +188,75 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &in,
   case OpKind::TanhGrad:
   case OpKind::Add:
   case OpKind::MeanSquaredErrorGrad:
-    expect(in[0] == in[1], op, in);
+    expectShapeRule(in[0] == in[1], op, in);
     return in[0];
 
   case OpKind::SoftmaxCrossEntropy:
-    expect(in[0].batched && in[0].dims.size() == 1 && in[1].batched &&
-               in[1].dims.empty(),
-           op, in);
+    expectShapeRule(in[0].batched && in[0].dims.size() == 1 && in[1].batched &&
+                        in[1].dims.empty(),
+                    op, in);
     return fixedType({});
 
   case OpKind::SoftmaxCrossEntropyGrad:
-    expect(in[0].batched && in[0].dims.size() == 1 && in[1].batched &&
-               in[1].dims.empty(),
-           op, in);
+    expectShapeRule(in[0].batched && in[0].dims.size() == 1 && in[1].batched &&
+                        in[1].dims.empty(),
+                    op, in);
     return in[0];
 
   case OpKind::MeanSquaredError:
-    expect(in[0] == in[1] && in[0].batched, op, in);
+    expectShapeRule(in[0] == in[1] && in[0].batched, op, in);
     return fixedType({});
 
   // BatchNorm: `x` is the batched activation; C its channel count.
   case OpKind::BatchNormStats: {
     TensorType perChannel = fixedType({channelCount(in[0])});
-    expect(in[0].batched && in[1] == perChannel && in[2] == perChannel, op,
-           in);
+    expectShapeRule(in[0].batched && in[1] == perChannel && in[2] == perChannel,
+                    op, in);
     return fixedType({2, channelCount(in[0])});
   }
   case OpKind::BatchNormApply:
   case OpKind::BatchNormInputGrad: {
     TensorType stats = fixedType({2, channelCount(in[0])});
     TensorType perChannel = fixedType({channelCount(in[0])});
-    expect(in[0].batched && in[1] == stats && in[2] == perChannel &&
-               (in.size() == 3 || in[3] == perChannel),
-           op, in);
+    expectShapeRule(in[0].batched && in[1] == stats && in[2] == perChannel &&
+                        (in.size() == 3 || in[3] == perChannel),
+                    op, in);
     return in[0];
   }
   case OpKind::BatchNormStatsGrad: {
     TensorType stats = fixedType({2, channelCount(in[0])});
-    expect(in[0].batched && in[1] == in[0] && in[2] == stats &&
-               in[3] == fixedType({channelCount(in[0])}),
-           op, in);
+    expectShapeRule(in[0].batched && in[1] == in[0] && in[2] == stats &&
+                        in[3] == fixedType({channelCount(in[0])}),
+                    op, in);
     return stats;
   }
   case OpKind::BatchNormStatsInputGrad: {
     TensorType stats = fixedType({2, channelCount(in[1])});
-    expect(in[1].batched && in[0] == stats && in[2] == stats, op, in);
+    expectShapeRule(in[1].batched && in[0] == stats && in[2] == stats, op, in);
     return in[1];
   }
   case OpKind::BatchNormWeightGrad:
-    expect(in[0].batched && in[1] == in[0] &&
-               in[2] == fixedType({2, channelCount(in[0])}),
-           op, in);
+    expectShapeRule(in[0].batched && in[1] == in[0] &&
+                        in[2] == fixedType({2, channelCount(in[0])}),
+                    op, in);
     return fixedType({channelCount(in[0])});
   case OpKind::ChannelSum:
-    expect(in[0].batched, op, in);
+    expectShapeRule(in[0].batched, op, in);
     return fixedType({channelCount(in[0])});
 
   case OpKind::Mul:
-    expect(in[0] == in[1] && in[0].batched, op, in);
+    expectShapeRule(in[0] == in[1] && in[0].batched, op, in);
     return in[0];
   case OpKind::Concat: {
     auto axis = static_cast<size_t>(attrs.at("axis"));
     TensorType result = in[0];
-    expect(result.batched && axis < result.dims.size(), op, in);
+    expectShapeRule(result.batched && axis < result.dims.size(), op, in);
     for (size_t i = 1; i < in.size(); ++i) {
       TensorType other = in[i];
-      expect(other.batched && other.dims.size() == result.dims.size(), op,
-             in);
+      expectShapeRule(other.batched && other.dims.size() == result.dims.size(),
+                      op, in);
       other.dims[axis] = result.dims[axis];
-      expect(other == result, op, in);
+      expectShapeRule(other == result, op, in);
       result.dims[axis] += in[i].dims[axis];
     }
     return result;
@@ -262,9 +265,9 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &in,
     auto axis = static_cast<size_t>(attrs.at("axis"));
     auto offset = static_cast<int64_t>(attrs.at("offset"));
     auto size = static_cast<int64_t>(attrs.at("size"));
-    expect(in[0].batched && axis < in[0].dims.size() && offset >= 0 &&
-               size > 0 && offset + size <= in[0].dims[axis],
-           op, in);
+    expectShapeRule(in[0].batched && axis < in[0].dims.size() && offset >= 0 &&
+                        size > 0 && offset + size <= in[0].dims[axis],
+                    op, in);
     TensorType result = in[0];
     result.dims[axis] = size;
     return result;
@@ -276,7 +279,7 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &in,
   // The elementwise, normalization and regularization family.
   case OpKind::LeakyRelu:
   case OpKind::Elu:
-    expect(attrs.count("alpha") == 1, op, in);
+    expectShapeRule(attrs.count("alpha") == 1, op, in);
     return in[0];
 
   case OpKind::Gelu:
@@ -284,48 +287,48 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &in,
     return in[0];
 
   case OpKind::Softmax:
-    expect(in[0].batched && !in[0].dims.empty(), op, in);
+    expectShapeRule(in[0].batched && !in[0].dims.empty(), op, in);
     return in[0];
 
   case OpKind::Dropout:
   case OpKind::DropoutGrad:
-    expect(attrs.count("rate") == 1, op, in);
+    expectShapeRule(attrs.count("rate") == 1, op, in);
     return in[0];
 
   case OpKind::LayerNorm:
-    expect(in[0].batched && !in[0].dims.empty() &&
-               in[1] == fixedType({in[0].lastDim()}) && in[2] == in[1] &&
-               attrs.count("eps") == 1,
-           op, in);
+    expectShapeRule(in[0].batched && !in[0].dims.empty() &&
+                        in[1] == fixedType({in[0].lastDim()}) &&
+                        in[2] == in[1] && attrs.count("eps") == 1,
+                    op, in);
     return in[0];
 
   case OpKind::LayerNormGrad:
-    expect(in[0] == in[1] && in[0].batched && !in[0].dims.empty() &&
-               in[2] == fixedType({in[0].lastDim()}) &&
-               attrs.count("eps") == 1,
-           op, in);
+    expectShapeRule(in[0] == in[1] && in[0].batched && !in[0].dims.empty() &&
+                        in[2] == fixedType({in[0].lastDim()}) &&
+                        attrs.count("eps") == 1,
+                    op, in);
     return in[0];
 
   case OpKind::LayerNormWeightGrad:
-    expect(in[0] == in[1] && in[0].batched && !in[0].dims.empty() &&
-               attrs.count("eps") == 1,
-           op, in);
+    expectShapeRule(in[0] == in[1] && in[0].batched && !in[0].dims.empty() &&
+                        attrs.count("eps") == 1,
+                    op, in);
     return fixedType({in[0].lastDim()});
 
   case OpKind::BceWithLogits:
-    expect(in[0] == in[1] && in[0].batched, op, in);
+    expectShapeRule(in[0] == in[1] && in[0].batched, op, in);
     return fixedType({});
 
   case OpKind::LeakyReluGrad:
   case OpKind::EluGrad:
-    expect(in[0] == in[1] && attrs.count("alpha") == 1, op, in);
+    expectShapeRule(in[0] == in[1] && attrs.count("alpha") == 1, op, in);
     return in[0];
 
   case OpKind::GeluGrad:
   case OpKind::SoftplusGrad:
   case OpKind::SoftmaxGrad:
   case OpKind::BceWithLogitsGrad:
-    expect(in[0] == in[1], op, in);
+    expectShapeRule(in[0] == in[1], op, in);
     return in[0];
 
   // The convolutional family: the window comes from attrs.

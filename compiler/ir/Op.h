@@ -42,13 +42,13 @@ enum class OpKind {
   MeanSquaredError,    // prediction, targets
 
   // Backward.
-  MatMulNN,   // dy[B,..,N] * W[N,K] -> [B,..,K]
-  MatMulTN,   // dy[B,..,N]^T * x[B,..,K] -> [N,K]
-  SumRows,    // dy[B,..,N] summed over all but the last axis -> [N]
-  ReluGrad,   // dy * (y > 0), given the forward output y
+  MatMulNN,    // dy[B,..,N] * W[N,K] -> [B,..,K]
+  MatMulTN,    // dy[B,..,N]^T * x[B,..,K] -> [N,K]
+  SumRows,     // dy[B,..,N] summed over all but the last axis -> [N]
+  ReluGrad,    // dy * (y > 0), given the forward output y
   SigmoidGrad, // dy * y * (1 - y)
-  TanhGrad,   // dy * (1 - y^2)
-  Add,        // a + b, for gradients from several consumers
+  TanhGrad,    // dy * (1 - y^2)
+  Add,         // a + b, for gradients from several consumers
   SoftmaxCrossEntropyGrad, // (softmax(logits) - onehot(labels)) / B
   MeanSquaredErrorGrad,    // 2 (prediction - targets) / elements
 
@@ -77,12 +77,12 @@ enum class OpKind {
   // sample is [C] or [C,H,W]; statistics are per channel C, over the batch
   // and H, W. `stats` is [2,C]: each channel's mean and 1/sqrt(var + eps).
   // Kernels are in gradc/kernels_batchnorm.h.
-  BatchNormStats, // x, running_mean, running_var -> stats; attrs eps,
-                  // momentum. Training: batch statistics, and the running
-                  // ones are updated; eval: from the running ones.
-  BatchNormApply, // x, stats, weight, bias -> (x - mean) invstd w + b
-  BatchNormInputGrad,      // dy, stats, weight -> dy w invstd
-  BatchNormStatsGrad,      // dy, x, stats, weight -> d stats [2,C]
+  BatchNormStats,     // x, running_mean, running_var -> stats; attrs eps,
+                      // momentum. Training: batch statistics, and the running
+                      // ones are updated; eval: from the running ones.
+  BatchNormApply,     // x, stats, weight, bias -> (x - mean) invstd w + b
+  BatchNormInputGrad, // dy, stats, weight -> dy w invstd
+  BatchNormStatsGrad, // dy, x, stats, weight -> d stats [2,C]
   BatchNormStatsInputGrad, // d stats, x, stats -> dx through the stats
   BatchNormWeightGrad,     // dy, x, stats -> [C]: sum of dy xhat
   ChannelSum,              // dy -> [C]: sum over all but the channel axis
@@ -115,11 +115,11 @@ enum class OpKind {
   Embedding,       // ids[B,T], W[V,D] -> the rows of W [B,T,D]
   RnnTanhScanGrad, // dh, h, W_hh -> dpre[B,T,H], back through time
   RnnReluScanGrad,
-  LstmScanGrad,    // dstate, state, W_hh -> dpre[B,T,4H], back through time
-  LstmHiddenGrad,  // dh[B,T,H] -> dstate[B,T,6H], zero but the h part
-  PrevHidden,      // h[B,T,H] or state[B,T,6H] -> h_{t-1}[B,T,H], 0 at t=0
-  LastStepGrad,    // dy[B,K] -> [B,T,K], zero but at the last step
-  EmbeddingGrad,   // dy[B,T,D], ids -> dW[V,D], repeated ids adding up
+  LstmScanGrad,   // dstate, state, W_hh -> dpre[B,T,4H], back through time
+  LstmHiddenGrad, // dh[B,T,H] -> dstate[B,T,6H], zero but the h part
+  PrevHidden,     // h[B,T,H] or state[B,T,6H] -> h_{t-1}[B,T,H], 0 at t=0
+  LastStepGrad,   // dy[B,K] -> [B,T,K], zero but at the last step
+  EmbeddingGrad,  // dy[B,T,D], ids -> dW[V,D], repeated ids adding up
 
   // Nodes of the graph: form that combine others.
   Mul,    // a * b, elementwise
@@ -149,6 +149,12 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &inputs,
 // The channel count of a per-channel op's input: the first axis of a
 // sample, [C] or [C,H,W].
 int64_t channelCount(const TensorType &type);
+
+// Checks a shape rule's condition; failing it is a compiler bug, reported
+// as an internal error naming the op, its input shapes and its attrs.
+void expectShapeRule(bool condition, OpKind op,
+                     const std::vector<TensorType> &inputs,
+                     const Attrs &attrs = {});
 
 // Elementwise ops whose output has the shape of their first input.
 bool isElementwise(OpKind op);

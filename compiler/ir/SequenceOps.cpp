@@ -11,17 +11,6 @@
 
 namespace gradc {
 
-static void expect(bool condition, OpKind op,
-                   const std::vector<TensorType> &inputs) {
-  if (condition)
-    return;
-  std::string shapes;
-  for (const TensorType &type : inputs)
-    shapes += " " + type.str();
-  throw InternalError(std::string("shape rule of '") + opName(op) +
-                      "' violated by inputs" + shapes);
-}
-
 // A batch of sequences [B, T, K].
 static bool isSequence(const TensorType &type) {
   return type.batched && type.dims.size() == 2;
@@ -37,55 +26,56 @@ TensorType inferSequenceType(OpKind op, const std::vector<TensorType> &in) {
   case OpKind::RnnTanhScan:
   case OpKind::RnnReluScan:
     // pre [B,T,H], W_hh [H,H] -> [B,T,H]
-    expect(isSequence(in[0]) && isMatrix(in[1], in[0].dims[1], in[0].dims[1]),
-           op, in);
+    expectShapeRule(isSequence(in[0]) &&
+                        isMatrix(in[1], in[0].dims[1], in[0].dims[1]),
+                    op, in);
     return in[0];
 
   case OpKind::RnnTanhScanGrad:
   case OpKind::RnnReluScanGrad:
     // dh [B,T,H], h [B,T,H], W_hh [H,H] -> [B,T,H]
-    expect(isSequence(in[0]) && in[1] == in[0] &&
-               isMatrix(in[2], in[0].dims[1], in[0].dims[1]),
-           op, in);
+    expectShapeRule(isSequence(in[0]) && in[1] == in[0] &&
+                        isMatrix(in[2], in[0].dims[1], in[0].dims[1]),
+                    op, in);
     return in[0];
 
   case OpKind::LstmScan: {
     // pre [B,T,4H], W_hh [4H,H] -> state [B,T,6H]
-    expect(isSequence(in[0]) && in[0].dims[1] % 4 == 0, op, in);
+    expectShapeRule(isSequence(in[0]) && in[0].dims[1] % 4 == 0, op, in);
     int64_t hidden = in[0].dims[1] / 4;
-    expect(isMatrix(in[1], 4 * hidden, hidden), op, in);
+    expectShapeRule(isMatrix(in[1], 4 * hidden, hidden), op, in);
     return batchedType({in[0].dims[0], 6 * hidden});
   }
 
   case OpKind::LstmScanGrad: {
     // dstate [B,T,6H], state [B,T,6H], W_hh [4H,H] -> dpre [B,T,4H]
-    expect(isSequence(in[0]) && in[1] == in[0] && in[0].dims[1] % 6 == 0, op,
-           in);
+    expectShapeRule(
+        isSequence(in[0]) && in[1] == in[0] && in[0].dims[1] % 6 == 0, op, in);
     int64_t hidden = in[0].dims[1] / 6;
-    expect(isMatrix(in[2], 4 * hidden, hidden), op, in);
+    expectShapeRule(isMatrix(in[2], 4 * hidden, hidden), op, in);
     return batchedType({in[0].dims[0], 4 * hidden});
   }
 
   case OpKind::LstmHidden:
     // state [B,T,6H] -> h [B,T,H]
-    expect(isSequence(in[0]) && in[0].dims[1] % 6 == 0, op, in);
+    expectShapeRule(isSequence(in[0]) && in[0].dims[1] % 6 == 0, op, in);
     return batchedType({in[0].dims[0], in[0].dims[1] / 6});
 
   case OpKind::LstmHiddenGrad:
     // dh [B,T,H] -> dstate [B,T,6H]
-    expect(isSequence(in[0]), op, in);
+    expectShapeRule(isSequence(in[0]), op, in);
     return batchedType({in[0].dims[0], 6 * in[0].dims[1]});
 
   case OpKind::LastStep:
     // x [B,T,K] -> [B,K]
-    expect(isSequence(in[0]), op, in);
+    expectShapeRule(isSequence(in[0]), op, in);
     return batchedType({in[0].dims[1]});
 
   case OpKind::Embedding:
     // ids [B,T], W [V,D] -> [B,T,D]
-    expect(in[0].batched && in[0].dims.size() == 1 && !in[1].batched &&
-               in[1].dims.size() == 2,
-           op, in);
+    expectShapeRule(in[0].batched && in[0].dims.size() == 1 && !in[1].batched &&
+                        in[1].dims.size() == 2,
+                    op, in);
     return batchedType({in[0].dims[0], in[1].dims[1]});
 
   default:

@@ -278,7 +278,7 @@ TEST_CASE("valid .npy and CSV splits compile", "[diagnostics]") {
   writeNpy(dir.file("x.npy"), "<f4", {5, 2, 2}, 4);
   writeNpy(dir.file("y.npy"), "<i8", {5}, 8);
   writeFile(dir.file("data.csv"), "a,b,label,c,d\n1,2,0,3,4\n5,6,2,7,8\n");
-  for (const std::string &split :
+  for (const std::string split :
        {"{x: x.npy, y: y.npy}", "{csv: data.csv, label: 2}"}) {
     INFO(split);
     gradc::ModelSpec spec = parse(withSplit(split), model);
