@@ -66,6 +66,10 @@ std::vector<std::string> targetFlags(const BuildOptions &options) {
   return flags;
 }
 
+std::vector<std::string> linkFlags(const RuntimeLocation &runtime) {
+  return {runtime.library, kOpenMPFlag, "-lfmt", "-lz"};
+}
+
 // Whether `program` names an executable file, directly or through PATH.
 static bool isExecutable(const std::string &program) {
   if (program.find('/') != std::string::npos)
@@ -108,20 +112,27 @@ static int runProcess(const std::vector<std::string> &argv,
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-void buildTrainer(const std::string &source, const std::string &output,
-                  const BuildOptions &options) {
-  RuntimeLocation runtime = findRuntime();
-
-  // A missing compiler is a problem of the machine, not of gradc.
+// The compiler or linker named by $CXX, or c++. A missing one is a
+// problem of the machine, not of gradc.
+static std::string findCompiler() {
   const char *fromEnv = std::getenv("CXX");
   std::string compiler = fromEnv && *fromEnv ? fromEnv : "c++";
   if (!isExecutable(compiler))
     throw UserError(SourceLoc{"gradc"},
                     "cannot find the C++ compiler '" + compiler + "'",
                     "install one (apt-get install g++) or name it in $CXX");
+  return compiler;
+}
 
-  // 1. Work in a private directory beside the output, so that the final
-  //    rename stays on one file system.
+// Writes `input` as `inputName` in a private directory beside `output`,
+// runs `before` + the input's path + `after` + "-o" binary there, and
+// renames the binary to `output`. The directory keeps the rename on one
+// file system; on failure it is kept for the bug report.
+static void buildInPrivateDir(const std::string &inputName,
+                              const std::string &input,
+                              std::vector<std::string> before,
+                              const std::vector<std::string> &after,
+                              const std::string &output, bool verbose) {
   fs::path outPath = fs::absolute(output);
   std::string hidden = "." + outPath.filename().string() + ".gradc-XXXXXX";
   std::string pattern = (outPath.parent_path() / hidden).string();
@@ -133,19 +144,16 @@ void buildTrainer(const std::string &source, const std::string &output,
                     "check that the directory exists and is writable");
   fs::path workDir(dirName.data());
 
-  fs::path sourcePath = workDir / "model.cpp";
+  fs::path inputPath = workDir / inputName;
   fs::path binaryPath = workDir / "trainer";
   fs::path logPath = workDir / "compiler.log";
-  std::ofstream(sourcePath) << source;
+  std::ofstream(inputPath, std::ios::binary) << input;
 
-  // 2. Compile and link.
-  std::vector<std::string> argv = {compiler, "-std=c++20"};
-  for (const std::string &flag : targetFlags(options))
-    argv.push_back(flag);
-  argv.insert(argv.end(),
-              {"-I", runtime.includeDir, sourcePath.string(), runtime.library,
-               "-lfmt", "-lz", "-o", binaryPath.string()});
-  if (options.verbose) {
+  std::vector<std::string> argv = std::move(before);
+  argv.push_back(inputPath.string());
+  argv.insert(argv.end(), after.begin(), after.end());
+  argv.insert(argv.end(), {"-o", binaryPath.string()});
+  if (verbose) {
     std::cerr << "gradc: running";
     for (const std::string &arg : argv)
       std::cerr << " " << arg;
@@ -153,16 +161,14 @@ void buildTrainer(const std::string &source, const std::string &output,
   }
   int status = runProcess(argv, logPath);
 
-  // 3. Move the trainer into place, or report what the compiler said and
-  //    keep the source for the bug report.
   if (status != 0) {
     std::ifstream log(logPath);
     std::stringstream text;
     text << log.rdbuf();
-    throw InternalError("the C++ compiler failed on the generated code (" +
-                        std::string(argv[0]) + " exited with " +
-                        std::to_string(status) + "); the source is kept in " +
-                        sourcePath.string() + "\n" + text.str());
+    throw InternalError("building the trainer failed (" + argv[0] +
+                        " exited with " + std::to_string(status) +
+                        "); its input is kept in " + inputPath.string() +
+                        "\n" + text.str());
   }
   std::error_code error;
   fs::rename(binaryPath, outPath, error);
@@ -170,6 +176,38 @@ void buildTrainer(const std::string &source, const std::string &output,
     throw UserError(SourceLoc{output},
                     "cannot write the trainer: " + error.message());
   fs::remove_all(workDir, error);
+}
+
+void buildTrainer(const std::string &source, const std::string &output,
+                  const BuildOptions &options) {
+  RuntimeLocation runtime = findRuntime();
+  std::vector<std::string> compile = {findCompiler(), "-std=c++20"};
+  for (const std::string &flag : targetFlags(options))
+    compile.push_back(flag);
+  compile.insert(compile.end(), {kOpenMPFlag, "-I", runtime.includeDir});
+  buildInPrivateDir("model.cpp", source, compile, linkFlags(runtime), output,
+                    options.verbose);
+}
+
+std::string kernelsLibrary(const RuntimeLocation &runtime,
+                           const std::string &target) {
+  fs::path library = fs::path(runtime.library).parent_path() /
+                     ("libgradc_kernels_" + target + ".a");
+  std::error_code error;
+  if (!fs::is_regular_file(library, error))
+    throw InternalError("cannot find the precompiled kernels " +
+                        library.string());
+  return library.string();
+}
+
+void linkTrainer(const std::string &object, const std::string &output,
+                 const BuildOptions &options) {
+  RuntimeLocation runtime = findRuntime();
+  std::vector<std::string> after = {kernelsLibrary(runtime, options.target)};
+  for (const std::string &flag : linkFlags(runtime))
+    after.push_back(flag);
+  buildInPrivateDir("model.o", object, {findCompiler()}, after, output,
+                    options.verbose);
 }
 
 } // namespace gradc

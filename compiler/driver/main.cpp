@@ -9,10 +9,12 @@
 #include "autodiff/Autodiff.h"
 #include "codegen/Toolchain.h"
 #include "codegen/cpp/CppEmitter.h"
+#include "codegen/llvm/LlvmBackend.h"
 #include "driver/PlotCommand.h"
 #include "frontend/ClipSection.h"
 #include "frontend/Parser.h"
 #include "ir/GraphBuilder.h"
+#include "passes/FuseElementwise.h"
 #include "passes/InsertBatchNorm.h"
 #include "passes/InsertResidual.h"
 #include "passes/MemoryPlan.h"
@@ -123,13 +125,9 @@ int compileModel(const Options &options) {
   if (!options.passSwitches.empty())
     userError(commandLine, "the " + options.passSwitches.front() +
                                " pass switch is not supported yet");
-  if (options.backend != "cpp")
-    userError(commandLine,
-              "the '" + options.backend + "' backend is not supported yet",
-              "use --backend cpp");
-  if (!options.emit.empty() && options.emit != "graph" && options.emit != "cpp")
-    userError(commandLine, "--emit " + options.emit + " is not supported yet",
-              "use --emit graph or --emit cpp");
+  if (options.emit == "dot")
+    userError(commandLine, "--emit dot is not supported yet",
+              "use --emit graph for the graph as text");
 
   if (options.clipSwitches.size() > 1)
     userError(commandLine,
@@ -167,6 +165,12 @@ int compileModel(const Options &options) {
   differentiate(graph);
   timer.done("autodiff");
 
+  // From -O1 on, elementwise chains become single loops; `--emit graph`
+  // shows the graph as code generation will see it.
+  if (options.optLevel >= 1)
+    fuseElementwise(graph);
+  timer.done("fusion");
+
   MemoryPlan plan = planMemory(graph);
   checkSizeLimits(spec, graph, plan);
   timer.done("memory plan");
@@ -186,30 +190,63 @@ int compileModel(const Options &options) {
         std::string(spec.passes.skipNonfinite ? "skip_nonfinite" : "")})
     if (!pass.empty())
       emitOptions.passes += (emitOptions.passes.empty() ? "" : ",") + pass;
-  std::string source = emitCpp(spec, graph, plan, emitOptions);
-  timer.done("codegen");
-  if (options.emit == "cpp") {
-    writeOutput(options.output.empty() ? "-" : options.output, source);
-    return 0;
-  }
+
+  // --emit llvm and obj are the LLVM backend's forms, --emit cpp the C++
+  // backend's; each picks its backend.
+  bool llvmBackend = options.emit == "llvm" || options.emit == "obj" ||
+                     (options.backend == "llvm" && options.emit != "cpp");
+  emitOptions.backend = llvmBackend ? "llvm" : "cpp";
 
   std::string output = options.output;
-  if (output.empty())
-    output = std::filesystem::path(options.model).stem().string();
-  std::error_code error;
-  if (std::filesystem::equivalent(output, options.model, error))
-    userError(commandLine, "the trainer would overwrite the model file '" +
-                               options.model + "'",
-              "name the trainer with -o");
-  if (output == "-")
-    userError(commandLine, "a trainer cannot be written to stdout",
-              "name the output file with -o");
+  if (options.emit.empty()) {
+    if (output.empty())
+      output = std::filesystem::path(options.model).stem().string();
+    std::error_code error;
+    if (std::filesystem::equivalent(output, options.model, error))
+      userError(commandLine, "the trainer would overwrite the model file '" +
+                                 options.model + "'",
+                "name the trainer with -o");
+    if (output == "-")
+      userError(commandLine, "a trainer cannot be written to stdout",
+                "name the output file with -o");
+  } else if (output.empty()) {
+    output = "-";
+  }
+
   BuildOptions build;
   build.optLevel = options.optLevel;
   build.target = options.target;
   build.verbose = options.verbose;
-  buildTrainer(source, output, build);
-  timer.done("c++ compile and link");
+
+  if (!llvmBackend) {
+    std::string source = emitCpp(spec, graph, plan, emitOptions);
+    timer.done("codegen");
+    if (options.emit == "cpp") {
+      writeOutput(output, source);
+      return 0;
+    }
+    buildTrainer(source, output, build);
+    timer.done("c++ compile and link");
+    return 0;
+  }
+
+  LlvmOptions llvm;
+  llvm.optLevel = options.optLevel;
+  llvm.emit = emitOptions;
+  llvm.phaseDone = [&timer](const char *phase) { timer.done(phase); };
+  LlvmResult result = compileWithLlvm(spec, graph, plan, llvm,
+                                      options.emit == "llvm",
+                                      options.emit != "llvm");
+  if (options.emit == "llvm") {
+    writeOutput(output, result.ir);
+    return 0;
+  }
+  if (options.emit == "obj") {
+    writeOutput(output, result.object);
+    return 0;
+  }
+  linkTrainer(result.object, output, build);
+  timer.done("link");
   return 0;
 }
 
@@ -225,10 +262,11 @@ int main(int argc, char **argv) {
   app.add_option("-o", options.output,
                  "output: the trainer, or the --emit text ('-' is stdout)");
   app.add_option("--backend", options.backend,
-                 "code generator (only cpp so far)")
+                 "code generator: cpp (default) or llvm")
       ->check(CLI::IsMember({"cpp", "llvm"}));
   app.add_option("--emit", options.emit,
-                 "write an intermediate form (graph or cpp so far)")
+                 "write an intermediate form: graph, cpp, llvm (the optimized "
+                 "IR) or obj")
       ->check(CLI::IsMember({"graph", "dot", "cpp", "llvm", "obj"}));
   app.add_option("--target", options.target, "instruction set")
       ->check(CLI::IsMember({"native", "generic", "avx2", "avx512"}));
@@ -236,7 +274,7 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 3));
   app.add_flag("-v", options.verbose, "report what each phase does");
   app.add_flag("--report", options.report,
-               "static gradient-flow analysis (not supported yet)");
+               "static gradient-flow analysis; builds nothing");
 
   // The pass switches of the contract; they are recognised so that their
   // use gets a clear message.

@@ -62,6 +62,26 @@ static std::string describeNode(const Graph &graph, const Node &node) {
     text << " '" << graph.params[node.param].name << "'";
   for (size_t i = 0; i < node.inputs.size(); ++i)
     text << (i ? ", %" : " %") << node.inputs[i];
+  if (node.op == OpKind::Fused) {
+    // "fused %2, %3 [s0 = bias_add %2, %3; s1 = relu s0]"
+    const char *separator = " [";
+    for (size_t i = 0; i < node.steps.size(); ++i) {
+      const FusedStep &step = node.steps[i];
+      text << separator << "s" << i << " = " << opName(step.op);
+      for (size_t k = 0; k < step.operands.size(); ++k) {
+        int operand = step.operands[k];
+        text << (k ? ", " : " ");
+        if (operand >= 0)
+          text << "%" << node.inputs.at(operand);
+        else
+          text << "s" << -1 - operand;
+      }
+      for (const auto &[name, value] : step.attrs)
+        text << " " << name << "=" << value;
+      separator = "; ";
+    }
+    text << "]";
+  }
   if (!node.attrs.empty()) {
     const char *separator = " {";
     for (const auto &[name, value] : node.attrs) {

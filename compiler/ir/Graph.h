@@ -26,6 +26,15 @@ using NodeId = int;
 // are given; the training step runs them all.
 enum class Role { Forward, Loss, Backward, Update };
 
+// One op of a fused node (OpKind::Fused), applied element by element.
+// An operand k >= 0 is the fused node's input k; k < 0 is the result of
+// step -1 - k, an earlier step.
+struct FusedStep {
+  OpKind op = OpKind::Add;
+  std::vector<int> operands;
+  Attrs attrs;
+};
+
 struct Node {
   NodeId id = -1;
   OpKind op = OpKind::Input;
@@ -35,6 +44,8 @@ struct Node {
   Attrs attrs;
   int param = -1;    // Parameter, SquaredNorm: index into Graph::params
   std::string layer; // the layer the node was made for, for dumps
+  std::vector<FusedStep> steps; // Fused: its ops in order; the last is
+                                // the node's value
 };
 
 struct Param {

@@ -86,6 +86,7 @@ const OpInfo &opInfo(OpKind op) {
       {OpKind::Concat, {"concat", -1}},
       {OpKind::Slice, {"slice", 1}},
       {OpKind::SquaredNorm, {"squared_norm", 1}},
+      {OpKind::Fused, {"fused", -1}},
   };
   auto found = Table.find(op);
   internalCheck(found != Table.end(), "an op is missing from the op table");
@@ -114,6 +115,19 @@ bool isElementwise(OpKind op) {
     return true;
   default:
     return false;
+  }
+}
+
+bool hasScalarForm(OpKind op) {
+  switch (op) {
+  case OpKind::BiasAdd:
+  case OpKind::Mul:
+    return true;
+  case OpKind::Dropout:
+  case OpKind::DropoutGrad:
+    return false;
+  default:
+    return isElementwise(op);
   }
 }
 
@@ -363,6 +377,7 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &in,
   case OpKind::Targets:
   case OpKind::Parameter:
   case OpKind::Reshape:
+  case OpKind::Fused:
     break;
   }
   throw InternalError(std::string("op '") + opName(op) +

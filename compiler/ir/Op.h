@@ -128,6 +128,9 @@ enum class OpKind {
 
   // Update.
   SquaredNorm, // sum of squares of a gradient -> a scalar
+
+  // Made by optimization passes, after autodiff.
+  Fused, // a chain of elementwise ops in one loop; see Node::steps
 };
 
 struct OpInfo {
@@ -158,6 +161,11 @@ void expectShapeRule(bool condition, OpKind op,
 
 // Elementwise ops whose output has the shape of their first input.
 bool isElementwise(OpKind op);
+
+// Ops that compute each element from the same element of their inputs (a
+// bias from the same column) by a scalar expression, with no state and no
+// randomness: what a fused loop can chain.
+bool hasScalarForm(OpKind op);
 
 } // namespace gradc
 

@@ -81,13 +81,11 @@ void Adam::update(float *params, const float *grads) {
                         : decoupled ? updateParam<false, true>
                                     : updateParam<true, false>;
 
-  for (int index = 0; index < model_.num_params; ++index) {
-    const gradc_param_info &param = model_.params[index];
-    if (param.is_buffer)
-      continue;
-    update(params + param.offset, grads + param.offset, slot(0) + param.offset,
-           slot(1) + param.offset, param.size, step);
-  }
+  float *exp_avg = slot(0);
+  float *exp_avg_sq = slot(1);
+  forEachTrainablePiece([&](int64_t at, int64_t count) {
+    update(params + at, grads + at, exp_avg + at, exp_avg_sq + at, count, step);
+  });
 }
 
 } // namespace gradc

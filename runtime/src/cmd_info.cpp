@@ -1,11 +1,13 @@
 // `info`: what the trainer was built from: layers with their output shapes
 // and parameter counts, the parameters, the passes, backend and target,
-// and the training configuration the YAML gave.
+// the training configuration the YAML gave, and the workspace's size
+// against its lower bound.
 #include "command_support.h"
 #include "commands.h"
 #include "names.h"
 
 #include <algorithm>
+#include <gradc/parallel.h>
 
 namespace gradc {
 namespace {
@@ -106,11 +108,40 @@ void printConfig(const gradc_config &config) {
              file, config.vanishing_below, config.exploding_above);
 }
 
+// The workspace arena at one batch against the least that could hold the
+// buffers live at once (see compiler/passes/MemoryPlan.cpp), in bytes of
+// float, the precision training runs in.
+void printWorkspace(const gradc_model &model, int64_t batch) {
+  constexpr int64_t bytes = sizeof(float);
+  const int64_t arena =
+      (model.workspace_per_sample * batch + model.workspace_fixed) * bytes;
+  fmt::print("workspace at batch {}: {} bytes ({} bytes a sample, {} "
+             "fixed)\n",
+             batch, arena, model.workspace_per_sample * bytes,
+             model.workspace_fixed * bytes);
+  if (model.num_live_peaks <= 0 || !model.live_peaks) {
+    fmt::print("workspace lower bound: not recorded in this trainer\n");
+    return;
+  }
+  int64_t bound = 0;
+  for (int i = 0; i < model.num_live_peaks; ++i)
+    bound = std::max(bound, (model.live_peaks[2 * i] * batch +
+                             model.live_peaks[2 * i + 1]) *
+                                bytes);
+  fmt::print("workspace lower bound at batch {}: {} bytes, the most that is "
+             "live at once; the workspace is {:.3f} times that\n",
+             batch, bound,
+             bound > 0 ? static_cast<double>(arena) / bound : 1.0);
+}
+
 } // namespace
 
-int runInfo(const gradc_model &model, const Options &) {
+int runInfo(const gradc_model &model, const Options &options) {
   fmt::print("model: {}\n", model.name);
   fmt::print("backend: {}, target: {}\n", model.backend, model.target);
+  fmt::print("threads: {} (--threads N chooses another count; the results "
+             "do not depend on it)\n",
+             availableThreads());
   fmt::print("passes: {}\n",
              model.passes && *model.passes ? model.passes : "none");
   fmt::print("input: {}, output: {}, loss: {}\n",
@@ -120,6 +151,7 @@ int runInfo(const gradc_model &model, const Options &) {
   printLayers(model);
   printParameters(model);
   printConfig(*model.config);
+  printWorkspace(model, options.batch.value_or(model.config->batch));
   return 0;
 }
 

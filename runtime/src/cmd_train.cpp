@@ -10,6 +10,7 @@
 #include "trainer.h"
 
 #include <filesystem>
+#include <gradc/parallel.h>
 
 namespace gradc {
 namespace {
@@ -109,11 +110,8 @@ int runTrain(const gradc_model &model, const Options &options) {
   if (data.test)
     test = loadSplit(model, *data.test, data.transform, "test", options);
 
-  // The generated code runs on one thread for now; --threads is accepted
-  // so that scripts written for later versions keep working.
-  if (options.threads)
-    note(options, "--threads {}: the generated code runs on one thread for now",
-         *options.threads);
+  const int threads = availableThreads();
+  note(options, "computing on {} thread{}", threads, threads == 1 ? "" : "s");
 
   const int64_t batch = resolveBatch(config, options);
   const int64_t epochs = options.epochs.value_or(config.epochs);

@@ -8,6 +8,8 @@
 #include "options.h"
 #include "tensor_io.h"
 
+#include <gradc/parallel.h>
+
 #include <cstdio>
 #include <fmt/core.h>
 #include <new>
@@ -57,6 +59,8 @@ int main(int argc, char **argv) {
     const auto options = gradc::parseOptions(argc, argv, model->name);
     if (!options)
       return 0;
+    if (options->threads)
+      gradc::setThreads(static_cast<int>(*options->threads));
     return dispatch(*model, *options);
   } catch (const gradc::UserError &failure) {
     printError(failure.what(), failure.hint);

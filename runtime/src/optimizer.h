@@ -10,7 +10,9 @@
 #define GRADC_RUNTIME_OPTIMIZER_H
 
 #include "gradc/abi.h"
+#include "gradc/parallel.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -79,6 +81,23 @@ protected:
   virtual void update(float *params, const float *grads) = 0;
 
   float *slot(size_t index) { return slots_[index].values.data(); }
+
+  // Calls body(at, count) for pieces of the flat parameter array, `count`
+  // elements from `at`, that together cover every parameter that is not a
+  // buffer once, in parallel. An update that treats each element on its
+  // own so gives the same values whatever the number of threads.
+  template <typename Body> void forEachTrainablePiece(Body &&body) const {
+    parallelRanges(
+        model_.param_size, model_.param_size, [&](int64_t first, int64_t last) {
+          for (int index = 0; index < model_.num_params; ++index) {
+            const gradc_param_info &param = model_.params[index];
+            const int64_t begin = std::max(first, param.offset);
+            const int64_t end = std::min(last, param.offset + param.size);
+            if (!param.is_buffer && begin < end)
+              body(begin, end - begin);
+          }
+        });
+  }
 
   const gradc_model &model_;
   OptimizerSettings settings_;

@@ -142,6 +142,17 @@ struct Parser {
                   ->transform(wholeNumber<int64_t>(1, largest)));
   }
 
+  // The kernels and the optimizer split their loops over this many
+  // threads; each value comes out the same whatever the count.
+  void addThreads(CLI::App *command) {
+    threads.add(command
+                    ->add_option("--threads", threads.value,
+                                 "threads to compute on (default: all the "
+                                 "processors, or OMP_NUM_THREADS); the "
+                                 "results are the same for any count")
+                    ->transform(wholeNumber<int64_t>(1, kMaxThreads)));
+  }
+
   // --<split>-images and --<split>-labels, --<split>-x and --<split>-y, or
   // --<split>-csv and --<split>-label-column.
   void addData(CLI::App *command, const std::string &split,
@@ -203,8 +214,7 @@ struct Parser {
                   ->add_option("--steps", steps.value,
                                "stop after this many optimizer steps in total")
                   ->transform(kPositiveCount));
-    threads.add(train->add_option("--threads", threads.value, "threads to use")
-                    ->transform(kPositiveCount));
+    addThreads(train);
     auto *load = train->add_option("--load", options.load,
                                    "start from this checkpoint's parameters");
     auto *resume = train->add_option(
@@ -238,6 +248,7 @@ struct Parser {
     eval->add_option("--load", options.load, "checkpoint to evaluate")
         ->required();
     addBatch(eval);
+    addThreads(eval);
     addData(eval, "test", "test", options.data.test);
     addVerbose(eval);
   }
@@ -252,6 +263,7 @@ struct Parser {
     predict->add_option("--output", options.output, "outputs, .npy")
         ->required();
     addBatch(predict);
+    addThreads(predict);
     addVerbose(predict);
   }
 
@@ -271,6 +283,7 @@ struct Parser {
         ->required();
     addLr(step);
     addSeed(step, "seed for initialization and dropout");
+    addThreads(step);
     addVerbose(step);
   }
 
@@ -296,6 +309,7 @@ struct Parser {
     CLI::App *info = app.add_subcommand(
         "info", "layers, shapes, parameter counts and configuration");
     info->callback([this] { options.command = Command::Info; });
+    addBatch(info, "the batch to state the workspace's size at");
     addVerbose(info);
   }
 

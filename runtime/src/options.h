@@ -19,6 +19,8 @@ enum class Command { Train, Eval, Predict, Step, Gradcheck, Info };
 constexpr int64_t kMaxBatch = int64_t{1} << 20;
 // gradcheck's batch: each checked element costs two passes over it.
 constexpr int64_t kMaxGradcheckBatch = 4096;
+// --threads: far more than any machine gradc runs on has cores.
+constexpr int64_t kMaxThreads = 1024;
 
 // One split's files named on the command line; a pair overrides the
 // model file's split of the same name.

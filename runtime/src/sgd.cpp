@@ -65,14 +65,11 @@ void Sgd::update(float *params, const float *grads) {
   const Update update = chooseUpdate(settings_.weight_decay != 0, use_momentum,
                                      settings_.nesterov);
 
-  for (int index = 0; index < model_.num_params; ++index) {
-    const gradc_param_info &param = model_.params[index];
-    if (param.is_buffer)
-      continue;
-    float *velocity = use_momentum ? slot(0) + param.offset : nullptr;
-    update(params + param.offset, grads + param.offset, velocity, param.size,
-           step);
-  }
+  float *velocities = use_momentum ? slot(0) : nullptr;
+  forEachTrainablePiece([&](int64_t at, int64_t count) {
+    update(params + at, grads + at, velocities ? velocities + at : nullptr,
+           count, step);
+  });
 }
 
 } // namespace gradc

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Rewrites every golden `--emit graph` file from the current compiler.
+# Rewrites every golden `--emit graph` file from the current compiler:
+# graph/ at -O0, as autodiff leaves it, and fused/ at -O2.
 # usage: tests/golden/update_goldens.sh path/to/gradc
 # Read the diff before committing it: a golden file is only as right as the
 # compiler that wrote it.
@@ -12,7 +13,17 @@ for model in "$root"/models/*.yaml "$here"/step/*.yaml "$here"/passes/*.yaml; do
   golden="$here/graph/$name.graph"
   {
     echo "NOTE: written by tests/golden/update_goldens.sh from $(basename "$(dirname "$model")")/$name.yaml"
-    "$gradc" "$model" --emit graph -o -
+    "$gradc" "$model" --emit graph -O0 -o -
+  } > "$golden"
+  echo "wrote $golden"
+done
+
+# The fused graphs: the models of fused/ after the -O2 fusion pass.
+for golden in "$here"/fused/*.graph; do
+  name=$(basename "$golden" .graph)
+  {
+    echo "NOTE: written by tests/golden/update_goldens.sh from models/$name.yaml at -O2"
+    "$gradc" "$root/models/$name.yaml" --emit graph -O2 -o -
   } > "$golden"
   echo "wrote $golden"
 done

@@ -8,6 +8,8 @@
 //                           noise, in the middle column
 //   DIR/{train,test}-classes.csv  no header; class id first, then the six
 //                           features of the .npy classes
+#include "npy_writer.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -18,26 +20,6 @@ namespace {
 
 constexpr int kTrain = 600;
 constexpr int kTest = 300;
-
-// A version 1.0 .npy header padded, with its newline, to 64 bytes.
-bool writeNpy(const std::string &path, const std::string &descr,
-              const std::string &shape, const void *data, size_t bytes) {
-  std::string header = "{'descr': '" + descr +
-                       "', 'fortran_order': False, 'shape': " + shape + ", }";
-  while ((10 + header.size() + 1) % 64 != 0)
-    header += ' ';
-  header += '\n';
-  std::FILE *file = std::fopen(path.c_str(), "wb");
-  if (!file)
-    return false;
-  std::string preamble = "\x93NUMPY";
-  preamble += {1, 0, static_cast<char>(header.size() & 0xff),
-               static_cast<char>(header.size() >> 8)};
-  std::fwrite(preamble.data(), 1, preamble.size(), file);
-  std::fwrite(header.data(), 1, header.size(), file);
-  std::fwrite(data, 1, bytes, file);
-  return std::fclose(file) == 0;
-}
 
 struct Classes {
   std::vector<float> x; // count * 6

@@ -315,6 +315,11 @@ TEST_CASE("predict, eval and info use a saved checkpoint", "[trainer]") {
   CHECK(info.status == 0);
   CHECK(info.out.find("fc.weight") != std::string::npos);
   CHECK(info.out.find("total parameters: 15") != std::string::npos);
+  // 3 floats a sample; the hand-written table records no lower bound.
+  CHECK(info.out.find("workspace at batch 4: 48 bytes") != std::string::npos);
+  CHECK(work.run("info --batch 10").out.find("workspace at batch 10: 120 "
+                                             "bytes") != std::string::npos);
+  CHECK(info.out.find("lower bound: not recorded") != std::string::npos);
 }
 
 TEST_CASE("user mistakes end in one message and status 1", "[trainer]") {

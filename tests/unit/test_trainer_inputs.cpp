@@ -249,6 +249,9 @@ TEST_CASE("options out of range are refused with their range", "[trainer]") {
        "--batch: 9223372036854775807 is out of range: give a whole number "
        "from 1 to 1048576"},
       {train + "--batch 1048577", "--batch: 1048577 is out of range"},
+      {train + "--threads 0", "--threads: 0 is out of range: give a whole "
+                              "number from 1 to 1024"},
+      {"eval --load x --threads 1025", "--threads: 1025 is out of range"},
       {"gradcheck --batch 4097", "--batch: 4097 is out of range: give a whole "
                                  "number from 1 to 4096"},
       {"gradcheck --eps 1e-320", "--eps: 1e-320 must be a number from 1e-10 "
@@ -274,8 +277,8 @@ TEST_CASE("options out of range are refused with their range", "[trainer]") {
   CHECK(lines(readText(work.file("metrics.jsonl"))).size() == 10);
 }
 
-TEST_CASE("verbose notes name the threads only when given, and quiet "
-          "keeps stdout quiet",
+TEST_CASE("verbose notes name the thread count, and quiet keeps stdout "
+          "quiet",
           "[trainer]") {
   const Workspace work("verbose_quiet");
   writeDataset(work, "train", 10, 26);
@@ -284,7 +287,7 @@ TEST_CASE("verbose notes name the threads only when given, and quiet "
   INFO(plain.out << plain.err);
   CHECK(plain.status == 0);
   CHECK(plain.err.find("training data: 10 samples") != std::string::npos);
-  CHECK(plain.err.find("--threads") == std::string::npos);
+  CHECK(plain.err.find("computing on ") != std::string::npos);
   CHECK(plain.out.rfind("epoch 1/1", 0) == 0);
 
   const Outcome both =
@@ -293,8 +296,7 @@ TEST_CASE("verbose notes name the threads only when given, and quiet "
   CHECK(both.status == 0);
   CHECK(both.out.empty());
   CHECK(both.err.find("training data: 10 samples") != std::string::npos);
-  CHECK(both.err.find("--threads 2: the generated code runs on one thread") !=
-        std::string::npos);
+  CHECK(both.err.find("computing on 2 threads") != std::string::npos);
 }
 
 TEST_CASE("step refuses a batch of no samples", "[trainer]") {

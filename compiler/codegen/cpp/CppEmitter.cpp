@@ -1,20 +1,19 @@
 //===- CppEmitter.cpp - Graph to C++ source -------------------------------===//
 //
-// Prints the training step. Every node becomes a pointer `t<id>` to its
-// storage and, unless it is a leaf or an alias, one statement: a plain
-// loop for elementwise work, a call into gradc/kernels.h for products and
-// losses. Names from the model file never appear in this code; they reach
-// the output only as escaped string literals in the model table.
+// Prints the kernel program of codegen/KernelProgram.h. Every node becomes
+// a pointer `t<id>` to its storage; a kernel call becomes a call into
+// gradc/kernels.h, an elementwise loop a plain loop the C++ compiler
+// vectorizes. Names from the model file never appear in this code; they
+// reach the output only as escaped string literals in the model table.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cpp/CppEmitter.h"
 
-#include "codegen/cpp/ConvEmitter.h"
-#include "codegen/cpp/ModelTable.h"
-#include "codegen/cpp/SequenceEmitter.h"
+#include "codegen/KernelProgram.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace gradc {
@@ -33,104 +32,92 @@ std::string cStringLiteral(const std::string &text) {
 
 namespace {
 
-// Distinguishes the dropout masks of different layers: the FNV-1a hash of
-// the layer's name, so that a layer keeps its masks when others are added.
-uint64_t dropoutSalt(const std::string &layer) {
-  uint64_t hash = 0xCBF29CE484222325ull;
-  for (unsigned char c : layer)
-    hash = (hash ^ c) * 0x100000001B3ull;
-  return hash;
+// Attributes are printed with 17 digits, so the double check sees the
+// very value the model file gave.
+std::string number(double value) { return fmt::format("{:.17g}", value); }
+
+std::string extent(Extent e) {
+  if (e.perSample == 0)
+    return std::to_string(e.fixed);
+  std::string text = e.perSample == 1 ? "B" : fmt::format("B * {}", e.perSample);
+  return e.fixed ? fmt::format("{} + {}", text, e.fixed) : text;
 }
 
-class StepEmitter {
+std::string ptr(NodeId id) { return "t" + std::to_string(id); }
+
+class StepPrinter {
 public:
-  StepEmitter(const Graph &graph, const MemoryPlan &plan)
+  StepPrinter(const Graph &graph, const MemoryPlan &plan)
       : graph(graph), plan(plan) {}
 
-  std::string emit();
+  std::string print(const KernelProgram &program);
 
 private:
   void declarePointer(const Node &node);
-  void emitNode(const Node &node);
-  void emitElementwise(const Node &node, const std::string &expression);
-
-  // The element count of a node's tensor as a C++ expression.
-  std::string count(NodeId id) const;
-  // For a batched tensor, the rows when its last axis is the row.
-  std::string rows(NodeId id) const;
-  void emitAxisCopy(const Node &node);
-  // "B, C, inner" for a per-channel kernel's view of a batched tensor.
-  std::string channelLayout(NodeId id) const;
-
-  std::string ptr(NodeId id) const { return "t" + std::to_string(id); }
+  void print(const Statement &statement);
+  void print(const KernelCall &call);
+  void print(const ElementwiseLoop &loop);
+  void print(const SumRowsLoop &loop);
+  void print(const BlockCopy &copy);
+  std::string argument(const KernelArg &arg) const;
 
   const Graph &graph;
   const MemoryPlan &plan;
   std::ostringstream out;
 };
 
+// The value of one element of an elementwise op, given its operands.
+std::string elementExpression(const FusedStep &step,
+                              const std::vector<std::string> &x) {
+  std::string alpha =
+      step.attrs.count("alpha") ? "T(" + number(step.attrs.at("alpha")) + ")"
+                                : "";
+  switch (step.op) {
+  case OpKind::BiasAdd:
+  case OpKind::Add:
+    return fmt::format("{} + {}", x[0], x[1]);
+  case OpKind::Mul:
+    return fmt::format("{} * {}", x[0], x[1]);
+  case OpKind::Relu:
+    return fmt::format("{0} > T(0) ? {0} : T(0)", x[0]);
+  case OpKind::Sigmoid:
+    return fmt::format("T(1) / (T(1) + std::exp(-{}))", x[0]);
+  case OpKind::Tanh:
+    return fmt::format("std::tanh({})", x[0]);
+  case OpKind::ReluGrad:
+    return fmt::format("{} > T(0) ? {} : T(0)", x[1], x[0]);
+  case OpKind::SigmoidGrad:
+    return fmt::format("{0} * {1} * (T(1) - {1})", x[0], x[1]);
+  case OpKind::TanhGrad:
+    return fmt::format("{0} * (T(1) - {1} * {1})", x[0], x[1]);
+  case OpKind::LeakyRelu:
+    return fmt::format("gradc::leakyRelu<T>({}, {})", x[0], alpha);
+  case OpKind::Elu:
+    return fmt::format("gradc::elu<T>({}, {})", x[0], alpha);
+  case OpKind::Gelu:
+    return fmt::format("gradc::gelu<T>({})", x[0]);
+  case OpKind::Softplus:
+    return fmt::format("gradc::softplus<T>({})", x[0]);
+  case OpKind::LeakyReluGrad:
+    return fmt::format("gradc::leakyReluGrad<T>({}, {}, {})", x[0], x[1],
+                       alpha);
+  case OpKind::EluGrad:
+    return fmt::format("gradc::eluGrad<T>({}, {}, {})", x[0], x[1], alpha);
+  case OpKind::GeluGrad:
+    return fmt::format("gradc::geluGrad<T>({}, {})", x[0], x[1]);
+  case OpKind::SoftplusGrad:
+    return fmt::format("gradc::softplusGrad<T>({}, {})", x[0], x[1]);
+  default:
+    break;
+  }
+  throw InternalError(std::string("the C++ backend has no elementwise form "
+                                  "of '") +
+                      opName(step.op) + "'");
+}
+
 } // namespace
 
-std::string StepEmitter::count(NodeId id) const {
-  const TensorType &type = graph.type(id);
-  if (type.batched)
-    return fmt::format("B * {}", type.elements());
-  return std::to_string(type.elements());
-}
-
-// Concat and slice move blocks along one axis of a sample. Viewing a
-// tensor as [outer, axis, inner], each of the `outer` rows is a run of
-// whole blocks that is copied as it is.
-void StepEmitter::emitAxisCopy(const Node &node) {
-  auto axis = static_cast<size_t>(node.attrs.at("axis"));
-  const TensorType &whole =
-      node.op == OpKind::Concat ? node.type : graph.type(node.inputs[0]);
-  int64_t inner = 1, outer = 1;
-  for (size_t d = 0; d < whole.dims.size(); ++d)
-    if (d < axis)
-      outer *= whole.dims[d];
-    else if (d > axis)
-      inner *= whole.dims[d];
-  int64_t wholeRow = whole.dims[axis] * inner;
-
-  auto copyRows = [&](const std::string &from, int64_t fromRow,
-                      int64_t fromOffset, const std::string &to,
-                      int64_t toRow, int64_t toOffset, int64_t length) {
-    out << fmt::format("  for (int64_t o = 0; o < B * {}; ++o)\n", outer);
-    out << fmt::format("    std::copy({0} + o * {1} + {2}, {0} + o * {1} + "
-                       "{3}, {4} + o * {5} + {6});\n",
-                       from, fromRow, fromOffset, fromOffset + length, to,
-                       toRow, toOffset);
-  };
-
-  if (node.op == OpKind::Slice) {
-    int64_t offset = static_cast<int64_t>(node.attrs.at("offset")) * inner;
-    int64_t length = static_cast<int64_t>(node.attrs.at("size")) * inner;
-    copyRows(ptr(node.inputs[0]), wholeRow, offset, ptr(node.id), length, 0,
-             length);
-    return;
-  }
-
-  int64_t offset = 0;
-  for (NodeId input : node.inputs) {
-    int64_t length = graph.type(input).dims[axis] * inner;
-    copyRows(ptr(input), length, 0, ptr(node.id), wholeRow, offset, length);
-    offset += length;
-  }
-}
-
-std::string StepEmitter::channelLayout(NodeId id) const {
-  const TensorType &type = graph.type(id);
-  int64_t channels = channelCount(type);
-  return fmt::format("B, {}, {}", channels, type.elements() / channels);
-}
-
-std::string StepEmitter::rows(NodeId id) const {
-  const TensorType &type = graph.type(id);
-  return fmt::format("B * {}", type.elements() / type.lastDim());
-}
-
-void StepEmitter::declarePointer(const Node &node) {
+void StepPrinter::declarePointer(const Node &node) {
   const Storage &storage = plan.storage[node.id];
   std::string name = ptr(node.id);
   switch (storage.kind) {
@@ -169,261 +156,122 @@ void StepEmitter::declarePointer(const Node &node) {
   }
 }
 
-void StepEmitter::emitElementwise(const Node &node,
-                                  const std::string &expression) {
-  out << fmt::format("  for (int64_t i = 0; i < {}; ++i)\n", count(node.id));
-  out << fmt::format("    {}[i] = {};\n", ptr(node.id), expression);
+std::string StepPrinter::argument(const KernelArg &arg) const {
+  switch (arg.kind) {
+  case KernelArg::Kind::Size:
+    return extent(arg.size);
+  case KernelArg::Kind::Real:
+    return number(arg.real);
+  case KernelArg::Kind::Flag:
+    return arg.integer ? "true" : "false";
+  case KernelArg::Kind::Salt:
+    return fmt::format("{:#x}ull", arg.salt);
+  case KernelArg::Kind::Tensor:
+    return ptr(arg.node);
+  case KernelArg::Kind::Window:
+    return fmt::format("gradc::WindowShape{{{}}}",
+                       fmt::join(arg.window, ", "));
+  case KernelArg::Kind::Seed:
+    return "c->seed";
+  case KernelArg::Kind::Training:
+    return "c->training != 0";
+  }
+  throw InternalError("a kernel argument has no C++ form");
 }
 
-void StepEmitter::emitNode(const Node &node) {
-  const auto &in = node.inputs;
-  std::string y = ptr(node.id);
-  auto x = [&](int i) { return ptr(in.at(i)); };
-  auto at = [&](int i) { return ptr(in.at(i)) + "[i]"; };
-
-  switch (node.op) {
-  case OpKind::Input:
-  case OpKind::Labels:
-  case OpKind::Targets:
-  case OpKind::Parameter:
-  case OpKind::Reshape:
-    return;
-
-  case OpKind::MatMulNT: {
-    const TensorType &w = graph.type(in[1]);
-    out << fmt::format("  gradc::matmulNT<T>({}, {}, {}, {}, {}, {});\n",
-                       rows(in[0]), w.dims[0], w.dims[1], x(0), x(1), y);
-    return;
-  }
-  case OpKind::MatMulNN: {
-    const TensorType &w = graph.type(in[1]);
-    out << fmt::format("  gradc::matmulNN<T>({}, {}, {}, {}, {}, {});\n",
-                       rows(in[0]), w.dims[0], w.dims[1], x(0), x(1), y);
-    return;
-  }
-  case OpKind::MatMulTN:
-    out << fmt::format("  gradc::matmulTN<T>({}, {}, {}, {}, {}, {});\n",
-                       rows(in[0]), graph.type(in[0]).lastDim(),
-                       graph.type(in[1]).lastDim(), x(0), x(1), y);
-    return;
-
-  case OpKind::BiasAdd: {
-    int64_t n = graph.type(in[1]).elements();
-    out << fmt::format("  for (int64_t r = 0; r < {}; ++r)\n", rows(in[0]));
-    out << fmt::format("    for (int64_t j = 0; j < {}; ++j)\n", n);
-    out << fmt::format("      {0}[r * {1} + j] = {2}[r * {1} + j] + {3}[j];\n",
-                       y, n, x(0), x(1));
-    return;
-  }
-  case OpKind::SumRows: {
-    int64_t n = graph.type(node.id).elements();
-    out << fmt::format("  std::fill({0}, {0} + {1}, T(0));\n", y, n);
-    out << fmt::format("  for (int64_t r = 0; r < {}; ++r)\n", rows(in[0]));
-    out << fmt::format("    for (int64_t j = 0; j < {}; ++j)\n", n);
-    out << fmt::format("      {}[j] += {}[r * {} + j];\n", y, x(0), n);
-    return;
-  }
-
-  case OpKind::Relu:
-    return emitElementwise(node, fmt::format("{0} > T(0) ? {0} : T(0)",
-                                             at(0)));
-  case OpKind::Sigmoid:
-    return emitElementwise(node,
-                           fmt::format("T(1) / (T(1) + std::exp(-{}))", at(0)));
-  case OpKind::Tanh:
-    return emitElementwise(node, fmt::format("std::tanh({})", at(0)));
-  case OpKind::ReluGrad:
-    return emitElementwise(node, fmt::format("{} > T(0) ? {} : T(0)", at(1),
-                                             at(0)));
-  case OpKind::SigmoidGrad:
-    return emitElementwise(node, fmt::format("{0} * {1} * (T(1) - {1})",
-                                             at(0), at(1)));
-  case OpKind::TanhGrad:
-    return emitElementwise(node, fmt::format("{0} * (T(1) - {1} * {1})",
-                                             at(0), at(1)));
-  case OpKind::Mul:
-    return emitElementwise(node, fmt::format("{} * {}", at(0), at(1)));
-  case OpKind::Concat:
-  case OpKind::Slice:
-    return emitAxisCopy(node);
-  case OpKind::Add:
-    return emitElementwise(node, fmt::format("{} + {}", at(0), at(1)));
-
-  case OpKind::SoftmaxCrossEntropy:
-    out << fmt::format("  {}[0] = gradc::softmaxCrossEntropy<T>(B, {}, {}, "
-                       "{});\n",
-                       y, graph.type(in[0]).lastDim(), x(0), x(1));
-    return;
-  case OpKind::SoftmaxCrossEntropyGrad:
-    out << fmt::format("  gradc::softmaxCrossEntropyGrad<T>(B, {}, {}, {}, "
-                       "{});\n",
-                       graph.type(in[0]).lastDim(), x(0), x(1), y);
-    return;
-  case OpKind::MeanSquaredError:
-    out << fmt::format("  {}[0] = gradc::meanSquaredError<T>({}, {}, {});\n",
-                       y, count(in[0]), x(0), x(1));
-    return;
-  case OpKind::MeanSquaredErrorGrad:
-    out << fmt::format("  gradc::meanSquaredErrorGrad<T>({}, {}, {}, {});\n",
-                       count(in[0]), x(0), x(1), y);
-    return;
-
-  // The elementwise, normalization and regularization family: scalar
-  // functions in elementwise loops, row and tensor kernels by call. The
-  // attributes are printed with 17 digits, so the double check sees the
-  // very value the model file gave.
-  case OpKind::LeakyRelu:
-    return emitElementwise(node, fmt::format("gradc::leakyRelu<T>({}, "
-                                             "T({:.17g}))",
-                                             at(0), node.attrs.at("alpha")));
-  case OpKind::Elu:
-    return emitElementwise(node, fmt::format("gradc::elu<T>({}, T({:.17g}))",
-                                             at(0), node.attrs.at("alpha")));
-  case OpKind::Gelu:
-    return emitElementwise(node, fmt::format("gradc::gelu<T>({})", at(0)));
-  case OpKind::Softplus:
-    return emitElementwise(node, fmt::format("gradc::softplus<T>({})", at(0)));
-  case OpKind::Softmax:
-    out << fmt::format("  gradc::softmaxRows<T>({}, {}, {}, {});\n",
-                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), y);
-    return;
-  case OpKind::Dropout:
-  case OpKind::DropoutGrad:
-    out << fmt::format("  gradc::dropout<T>({}, {}, {}, {:.17g}, c->seed, "
-                       "{:#x}ull, c->training != 0);\n",
-                       count(in[0]), x(0), y, node.attrs.at("rate"),
-                       dropoutSalt(node.layer));
-    return;
-  case OpKind::LayerNorm:
-    out << fmt::format("  gradc::layerNorm<T>({}, {}, {}, {}, {}, {:.17g}, "
-                       "{});\n",
-                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), x(1),
-                       x(2), node.attrs.at("eps"), y);
-    return;
-  case OpKind::BceWithLogits:
-    out << fmt::format("  {}[0] = gradc::bceWithLogits<T>({}, {}, {});\n", y,
-                       count(in[0]), x(0), x(1));
-    return;
-  case OpKind::LeakyReluGrad:
-    return emitElementwise(node,
-                           fmt::format("gradc::leakyReluGrad<T>({}, {}, "
-                                       "T({:.17g}))",
-                                       at(0), at(1), node.attrs.at("alpha")));
-  case OpKind::EluGrad:
-    return emitElementwise(node,
-                           fmt::format("gradc::eluGrad<T>({}, {}, "
-                                       "T({:.17g}))",
-                                       at(0), at(1), node.attrs.at("alpha")));
-  case OpKind::GeluGrad:
-    return emitElementwise(
-        node, fmt::format("gradc::geluGrad<T>({}, {})", at(0), at(1)));
-  case OpKind::SoftplusGrad:
-    return emitElementwise(
-        node, fmt::format("gradc::softplusGrad<T>({}, {})", at(0), at(1)));
-  case OpKind::SoftmaxGrad:
-    out << fmt::format("  gradc::softmaxRowsGrad<T>({}, {}, {}, {}, {});\n",
-                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), x(1),
-                       y);
-    return;
-  case OpKind::LayerNormGrad:
-    out << fmt::format("  gradc::layerNormGrad<T>({}, {}, {}, {}, {}, "
-                       "{:.17g}, {});\n",
-                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), x(1),
-                       x(2), node.attrs.at("eps"), y);
-    return;
-  case OpKind::LayerNormWeightGrad:
-    out << fmt::format("  gradc::layerNormWeightGrad<T>({}, {}, {}, {}, "
-                       "{:.17g}, {});\n",
-                       rows(in[0]), graph.type(in[0]).lastDim(), x(0), x(1),
-                       node.attrs.at("eps"), y);
-    return;
-  case OpKind::BceWithLogitsGrad:
-    out << fmt::format("  gradc::bceWithLogitsGrad<T>({}, {}, {}, {});\n",
-                       count(in[0]), x(0), x(1), y);
-    return;
-
-  // BatchNorm kernels take the layout [B, C, inner].
-  case OpKind::BatchNormStats:
-    out << fmt::format("  gradc::batchNormStats<T>({}, {}, {}, {}, {}, {}, "
-                       "{}, c->training != 0);\n",
-                       channelLayout(in[0]), x(0), x(1), x(2), y,
-                       node.attrs.at("eps"), node.attrs.at("momentum"));
-    return;
-  case OpKind::BatchNormApply:
-    out << fmt::format("  gradc::batchNormApply<T>({}, {}, {}, {}, {}, {});\n",
-                       channelLayout(in[0]), x(0), x(1), x(2), x(3), y);
-    return;
-  case OpKind::BatchNormInputGrad:
-    out << fmt::format("  gradc::batchNormInputGrad<T>({}, {}, {}, {}, {});\n",
-                       channelLayout(in[0]), x(0), x(1), x(2), y);
-    return;
-  case OpKind::BatchNormStatsGrad:
-    out << fmt::format("  gradc::batchNormStatsGrad<T>({}, {}, {}, {}, {}, "
-                       "{});\n",
-                       channelLayout(in[0]), x(0), x(1), x(2), x(3), y);
-    return;
-  case OpKind::BatchNormStatsInputGrad:
-    out << fmt::format("  gradc::batchNormStatsInputGrad<T>({}, {}, {}, {}, "
-                       "{});\n",
-                       channelLayout(in[1]), x(0), x(1), x(2), y);
-    return;
-  case OpKind::BatchNormWeightGrad:
-    out << fmt::format("  gradc::batchNormWeightGrad<T>({}, {}, {}, {}, "
-                       "{});\n",
-                       channelLayout(in[0]), x(0), x(1), x(2), y);
-    return;
-  case OpKind::ChannelSum:
-    out << fmt::format("  gradc::channelSum<T>({}, {}, {});\n",
-                       channelLayout(in[0]), x(0), y);
-    return;
-
-  // The convolutional family, in codegen/cpp/ConvEmitter.cpp.
-  case OpKind::Conv2d:
-  case OpKind::ChannelBiasAdd:
-  case OpKind::MaxPool2d:
-  case OpKind::AvgPool2d:
-  case OpKind::Conv2dInputGrad:
-  case OpKind::Conv2dWeightGrad:
-  case OpKind::MaxPool2dGrad:
-  case OpKind::AvgPool2dGrad: {
-    std::vector<std::string> inputs;
-    for (NodeId id : in)
-      inputs.push_back(ptr(id));
-    out << emitConvStatement(graph, node, inputs, y);
-    return;
-  }
-
-  // The sequence family, in codegen/cpp/SequenceEmitter.cpp.
-  case OpKind::RnnTanhScan:
-  case OpKind::RnnReluScan:
-  case OpKind::LstmScan:
-  case OpKind::LstmHidden:
-  case OpKind::LastStep:
-  case OpKind::Embedding:
-  case OpKind::RnnTanhScanGrad:
-  case OpKind::RnnReluScanGrad:
-  case OpKind::LstmScanGrad:
-  case OpKind::LstmHiddenGrad:
-  case OpKind::PrevHidden:
-  case OpKind::LastStepGrad:
-  case OpKind::EmbeddingGrad: {
-    std::vector<std::string> inputs;
-    for (NodeId id : in)
-      inputs.push_back(ptr(id));
-    out << emitSequenceStatement(graph, node, inputs, y);
-    return;
-  }
-
-  case OpKind::SquaredNorm:
-    out << fmt::format("  {}[0] = gradc::squaredNorm<T>({}, {});\n", y,
-                       count(in[0]), x(0));
-    return;
-  }
-  throw InternalError(std::string("the C++ backend cannot emit '") +
-                      opName(node.op) + "'");
+void StepPrinter::print(const KernelCall &call) {
+  std::vector<std::string> args;
+  for (const KernelArg &arg : call.args)
+    args.push_back(argument(arg));
+  std::string templateArgs = "T";
+  if (!call.cppTemplateArgs.empty())
+    templateArgs += ", " + call.cppTemplateArgs;
+  // Two exported names share one template that takes the variant as a
+  // template argument: rnnTanhScan and rnnReluScan are rnnScan<T, relu>.
+  std::string kernel = call.kernel;
+  if (kernel.starts_with("rnnTanh") || kernel.starts_with("rnnRelu"))
+    kernel = "rnn" + kernel.substr(7);
+  std::string text = fmt::format("gradc::{}<{}>({})", kernel, templateArgs,
+                                 fmt::join(args, ", "));
+  if (call.result >= 0)
+    out << fmt::format("  {}[0] = {};\n", ptr(call.result), text);
+  else
+    out << "  " << text << ";\n";
 }
 
-std::string StepEmitter::emit() {
+void StepPrinter::print(const ElementwiseLoop &loop) {
+  bool broadcasts = std::find(loop.broadcast.begin(), loop.broadcast.end(),
+                              true) != loop.broadcast.end();
+  // One flat loop over i when nothing broadcasts, since rows are
+  // contiguous; otherwise rows r of `width` columns j.
+  std::string at = broadcasts ? fmt::format("[r * {} + j]", loop.width)
+                              : std::string("[i]");
+  std::vector<std::string> operands;
+  for (size_t i = 0; i < loop.operands.size(); ++i)
+    operands.push_back(ptr(loop.operands[i]) +
+                       (loop.broadcast[i] ? std::string("[j]") : at));
+
+  std::string indent = "  "; // of the innermost loop's line
+  if (broadcasts) {
+    out << fmt::format("  for (int64_t r = 0; r < {}; ++r)\n",
+                       extent(loop.rows));
+    out << fmt::format("    for (int64_t j = 0; j < {}; ++j)", loop.width);
+    indent = "    ";
+  } else {
+    Extent total{loop.rows.perSample * loop.width,
+                 loop.rows.fixed * loop.width};
+    out << fmt::format("  for (int64_t i = 0; i < {}; ++i)", extent(total));
+  }
+
+  // A fused chain keeps each step's result in a local v<k>.
+  auto expression = [&](const FusedStep &step) {
+    std::vector<std::string> x;
+    for (int operand : step.operands)
+      x.push_back(operand >= 0 ? operands.at(operand)
+                               : "v" + std::to_string(-1 - operand));
+    return elementExpression(step, x);
+  };
+  std::string y = ptr(loop.output) + at;
+  if (loop.steps.size() == 1) {
+    out << "\n" << indent << "  " << y << " = "
+        << expression(loop.steps[0]) << ";\n";
+    return;
+  }
+  out << " {\n";
+  for (size_t k = 0; k + 1 < loop.steps.size(); ++k)
+    out << indent << "  const T v" << k << " = "
+        << expression(loop.steps[k]) << ";\n";
+  out << indent << "  " << y << " = " << expression(loop.steps.back())
+      << ";\n"
+      << indent << "}\n";
+}
+
+void StepPrinter::print(const SumRowsLoop &loop) {
+  std::string y = ptr(loop.output);
+  out << fmt::format("  std::fill({0}, {0} + {1}, T(0));\n", y, loop.width);
+  out << fmt::format("  for (int64_t r = 0; r < {}; ++r)\n",
+                     extent(loop.rows));
+  out << fmt::format("    for (int64_t j = 0; j < {}; ++j)\n", loop.width);
+  out << fmt::format("      {}[j] += {}[r * {} + j];\n", y, ptr(loop.input),
+                     loop.width);
+}
+
+void StepPrinter::print(const BlockCopy &copy) {
+  std::string from = ptr(copy.from), to = ptr(copy.to);
+  out << fmt::format("  for (int64_t o = 0; o < {}; ++o)\n",
+                     extent(copy.rows));
+  out << fmt::format("    std::copy({0} + o * {1} + {2}, {0} + o * {1} + "
+                     "{3}, {4} + o * {5} + {6});\n",
+                     from, copy.fromStride, copy.fromOffset,
+                     copy.fromOffset + copy.length, to, copy.toStride,
+                     copy.toOffset);
+}
+
+void StepPrinter::print(const Statement &statement) {
+  std::visit([this](const auto &work) { print(work); }, statement.work);
+}
+
+std::string StepPrinter::print(const KernelProgram &program) {
   out << "// One step: the forward pass; the loss when targets are given;\n"
          "// with `backward`, every gradient and its squared norm.\n"
          "template <typename T, typename Context>\n"
@@ -433,41 +281,104 @@ std::string StepEmitter::emit() {
   for (const Node &node : graph.nodes)
     declarePointer(node);
 
-  std::optional<Role> current;
-  for (const Node &node : graph.nodes) {
-    if (node.role != current) {
-      current = node.role;
-      if (node.role == Role::Loss)
-        out << fmt::format("\n  std::copy({0}, {0} + {1}, c->output);\n",
-                           ptr(graph.output), count(graph.output))
-            << "  if (!c->labels && !c->targets)\n    return;\n";
-      if (node.role == Role::Backward)
-        out << "\n  if (!backward)\n    return;\n";
-      out << "\n";
-    }
-    emitNode(node);
-  }
+  out << "\n";
+  for (const Statement &statement : program.forward)
+    print(statement);
+
+  out << fmt::format("\n  std::copy({0}, {0} + {1}, c->output);\n",
+                     ptr(graph.output),
+                     extent(elementCount(graph.type(graph.output))))
+      << "  if (!c->labels && !c->targets)\n    return;\n\n";
+  for (const Statement &statement : program.loss)
+    print(statement);
+
+  out << "\n  if (!backward)\n    return;\n\n";
+  for (const Statement &statement : program.backward)
+    print(statement);
   out << "}\n";
   return out.str();
 }
 
+namespace {
+
+// A table value as a C++ initializer. `arrays` names the globals that are
+// arrays, whose names decay to pointers; a struct global needs `&`.
+std::string initializer(const TableValue &value,
+                        const std::vector<std::string> &arrays) {
+  using Kind = TableValue::Kind;
+  switch (value.kind) {
+  case Kind::Int32:
+    return value.symbol.empty() ? std::to_string(value.integer)
+                                : value.symbol;
+  case Kind::Int64:
+    return std::to_string(value.integer);
+  case Kind::UInt64:
+    return std::to_string(value.unsignedInteger) + "u";
+  case Kind::Double:
+    return number(value.real);
+  case Kind::String:
+    return cStringLiteral(value.text);
+  case Kind::Null:
+    return "nullptr";
+  case Kind::Global:
+    return std::find(arrays.begin(), arrays.end(), value.text) != arrays.end()
+               ? value.text
+               : "&" + value.text;
+  case Kind::Function:
+    return value.text;
+  case Kind::Struct:
+  case Kind::Array: {
+    std::vector<std::string> parts;
+    for (const TableValue &element : value.elements)
+      parts.push_back(initializer(element, arrays));
+    return fmt::format("{{{}}}", fmt::join(parts, ", "));
+  }
+  }
+  throw InternalError("a table value has no C++ form");
+}
+
+std::string printTable(const std::vector<TableGlobal> &table) {
+  std::ostringstream out;
+  std::vector<std::string> arrays;
+  for (const TableGlobal &global : table) {
+    bool isArray = global.value.kind == TableValue::Kind::Array;
+    out << fmt::format("const {} {}{} = ", global.cType, global.name,
+                       isArray ? "[]" : "");
+    if (isArray) {
+      out << "{\n";
+      for (const TableValue &element : global.value.elements)
+        out << "    " << initializer(element, arrays) << ",\n";
+      out << "};\n\n";
+      arrays.push_back(global.name);
+    } else {
+      out << initializer(global.value, arrays) << ";\n\n";
+    }
+  }
+  out << "} // namespace\n\n";
+  out << "extern \"C\" const gradc_model *gradc_get_model(void) { return "
+         "&model; }\n";
+  return out.str();
+}
+
+} // namespace
+
 std::string emitCpp(const ModelSpec &spec, const Graph &graph,
                     const MemoryPlan &plan, const EmitOptions &options) {
   std::ostringstream out;
-  out << "// Generated by gradc from the model '" << graph.name
-      << "'. Do not edit.\n"
+  out << "// Generated by gradc from the model " << cStringLiteral(graph.name)
+      << ". Do not edit.\n"
          "#include <gradc/abi.h>\n"
          "#include <gradc/kernels.h>\n\n"
          "#include <algorithm>\n#include <cmath>\n#include <cstdint>\n\n"
          "namespace {\n\n";
-  out << StepEmitter(graph, plan).emit() << "\n";
+  out << StepPrinter(graph, plan).print(lowerToKernels(graph)) << "\n";
   out << "void forwardF32(const gradc_ctx_f32 *c) { step<float>(c, false); }\n"
          "void trainF32(const gradc_ctx_f32 *c) { step<float>(c, true); }\n"
          "void forwardF64(const gradc_ctx_f64 *c) { step<double>(c, false); "
          "}\n"
          "void trainF64(const gradc_ctx_f64 *c) { step<double>(c, true); }\n"
          "\n";
-  out << emitModelTable(spec, graph, plan, options);
+  out << printTable(buildModelTable(spec, graph, plan, options));
   return out.str();
 }
 

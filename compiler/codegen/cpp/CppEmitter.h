@@ -9,18 +9,11 @@
 #ifndef GRADC_CODEGEN_CPP_CPPEMITTER_H
 #define GRADC_CODEGEN_CPP_CPPEMITTER_H
 
-#include "frontend/ModelSpec.h"
-#include "ir/Graph.h"
-#include "passes/MemoryPlan.h"
+#include "codegen/ModelTable.h"
 
 #include <string>
 
 namespace gradc {
-
-struct EmitOptions {
-  std::string target = "native";
-  std::string passes; // applied passes, comma separated
-};
 
 std::string emitCpp(const ModelSpec &spec, const Graph &graph,
                     const MemoryPlan &plan, const EmitOptions &options);

@@ -212,6 +212,14 @@ typedef struct gradc_model {
   // data holding anything else, and gradcheck draws such ids.
   int input_is_ids;
   int64_t input_vocab;
+
+  // The workspace's lower bound: num_live_peaks pairs (per_sample, fixed),
+  // in elements, the totals of the workspace buffers live at one point of
+  // a training step that no other point exceeds in both. No arena can hold
+  // the step's buffers in fewer than the largest per_sample * batch + fixed
+  // elements; `info` compares the arena with it. 0 and NULL when unknown.
+  int num_live_peaks;
+  const int64_t *live_peaks; // [2 * num_live_peaks]
 } gradc_model;
 
 // Defined by the generated code.

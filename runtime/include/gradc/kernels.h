@@ -14,6 +14,9 @@
 #include <cstring>
 #include <vector>
 
+// Splitting loops over threads, deterministically.
+#include <gradc/parallel.h>
+
 // The elementwise, normalization and regularization family.
 #include <gradc/kernels_batchnorm.h>
 #include <gradc/kernels_elementwise.h>
@@ -27,7 +30,9 @@ namespace gradc {
 // op(A) is A[M,K] with rows `lda` apart, or A[K,M] transposed. op(B) is
 // B[K,N] with rows `ldb` apart, or B[N,K] transposed. B is packed into
 // panels of NR columns laid out k-major, so the inner loop streams one
-// contiguous panel while MR rows of C stay in vector registers.
+// contiguous panel while MR rows of C stay in vector registers. A large
+// product splits C over threads, never K, so every thread count gives the
+// same bits.
 // ---------------------------------------------------------------------------
 
 namespace detail {
@@ -91,6 +96,22 @@ template <typename T> struct Gemm {
     }
   }
 
+  // Packs the `columns` columns of op(B) from column n on into one panel,
+  // k-major, zero-padding it to NR columns.
+  static void packPanel(int64_t K, const T *B, int64_t ldb, bool transB,
+                        int64_t n, int64_t columns, T *panel) {
+    for (int64_t k = 0; k < K; ++k) {
+      T *row = panel + k * NR;
+      if (transB)
+        for (int64_t j = 0; j < columns; ++j)
+          row[j] = B[(n + j) * ldb + k];
+      else
+        for (int64_t j = 0; j < columns; ++j)
+          row[j] = B[k * ldb + n + j];
+      std::fill(row + columns, row + NR, T(0));
+    }
+  }
+
   static void run(int64_t M, int64_t N, int64_t K, const T *A, int64_t lda,
                   bool transA, const T *B, int64_t ldb, bool transB, T *C,
                   int64_t ldc, bool accumulate = false) {
@@ -101,49 +122,55 @@ template <typename T> struct Gemm {
       return;
     }
 
-    // Pack all of op(B), panel after panel, zero-padding the last one.
-    int64_t panels = (N + NR - 1) / NR;
-    thread_local std::vector<T> packed;
-    packed.assign(static_cast<size_t>(panels * K * NR), T(0));
-    for (int64_t p = 0; p < panels; ++p) {
-      T *panel = packed.data() + p * K * NR;
-      int64_t columns = std::min<int64_t>(NR, N - p * NR);
-      for (int64_t k = 0; k < K; ++k)
-        for (int64_t j = 0; j < columns; ++j) {
-          int64_t n = p * NR + j;
-          panel[k * NR + j] = transB ? B[n * ldb + k] : B[k * ldb + n];
-        }
-    }
-
     // Element (i, k) of op(A) is at a + i * rowStep + k * kStep.
-    int64_t rowStep = transA ? 1 : lda;
-    int64_t kStep = transA ? lda : 1;
+    const int64_t rowStep = transA ? 1 : lda;
+    const int64_t kStep = transA ? lda : 1;
 
-    for (int64_t p = 0; p < panels; ++p) {
-      const T *panel = packed.data() + p * K * NR;
-      int64_t columns = std::min<int64_t>(NR, N - p * NR);
-      T *cPanel = C + p * NR;
-      int64_t i = 0;
-      for (; i + MR <= M; i += MR)
-        microKernel<MR>(K, A + i * rowStep, rowStep, kStep, panel,
-                        cPanel + i * ldc, ldc, columns, accumulate);
-      const T *aRest = A + i * rowStep;
-      T *cRest = cPanel + i * ldc;
-      switch (M - i) {
-      case 3:
-        microKernel<3>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns,
-                       accumulate);
-        break;
-      case 2:
-        microKernel<2>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns,
-                       accumulate);
-        break;
-      case 1:
-        microKernel<1>(K, aRest, rowStep, kStep, panel, cRest, ldc, columns,
-                       accumulate);
-        break;
-      }
-    }
+    // C is computed in blocks of MR rows of one panel, panel by panel. The
+    // threads split the blocks; each packs the panels its blocks need, one
+    // at a time, so that a parallel product needs no barrier. Every element
+    // of C is one thread's sum over all of K, in the same order whatever
+    // the split.
+    const int64_t panels = (N + NR - 1) / NR;
+    const int64_t rowBlocks = (M + MR - 1) / MR;
+    parallelRanges(
+        panels * rowBlocks, M * N * K,
+        [&](int64_t first, int64_t last) {
+          thread_local std::vector<T> packed;
+          packed.resize(static_cast<size_t>(K * NR));
+          T *panel = packed.data();
+          int64_t packedPanel = -1;
+          for (int64_t block = first; block < last; ++block) {
+            const int64_t p = block / rowBlocks;
+            const int64_t i = block % rowBlocks * MR;
+            const int64_t columns = std::min<int64_t>(NR, N - p * NR);
+            if (p != packedPanel) {
+              packPanel(K, B, ldb, transB, p * NR, columns, panel);
+              packedPanel = p;
+            }
+            const T *a = A + i * rowStep;
+            T *c = C + i * ldc + p * NR;
+            switch (std::min<int64_t>(MR, M - i)) {
+            case MR:
+              microKernel<MR>(K, a, rowStep, kStep, panel, c, ldc, columns,
+                              accumulate);
+              break;
+            case 3:
+              microKernel<3>(K, a, rowStep, kStep, panel, c, ldc, columns,
+                             accumulate);
+              break;
+            case 2:
+              microKernel<2>(K, a, rowStep, kStep, panel, c, ldc, columns,
+                             accumulate);
+              break;
+            case 1:
+              microKernel<1>(K, a, rowStep, kStep, panel, c, ldc, columns,
+                             accumulate);
+              break;
+            }
+          }
+        },
+        kParallelMinGemmWork);
   }
 };
 
@@ -197,20 +224,22 @@ T softmaxCrossEntropy(int64_t B, int64_t C, const T *logits,
 template <typename T>
 void softmaxCrossEntropyGrad(int64_t B, int64_t C, const T *logits,
                              const int32_t *labels, T *dlogits) {
-  for (int64_t b = 0; b < B; ++b) {
-    const T *z = logits + b * C;
-    T *dz = dlogits + b * C;
-    T largest = *std::max_element(z, z + C);
-    T sum = 0;
-    for (int64_t j = 0; j < C; ++j) {
-      dz[j] = std::exp(z[j] - largest);
-      sum += dz[j];
+  parallelRanges(B, B * C, [&](int64_t first, int64_t last) {
+    for (int64_t b = first; b < last; ++b) {
+      const T *z = logits + b * C;
+      T *dz = dlogits + b * C;
+      T largest = *std::max_element(z, z + C);
+      T sum = 0;
+      for (int64_t j = 0; j < C; ++j) {
+        dz[j] = std::exp(z[j] - largest);
+        sum += dz[j];
+      }
+      T scale = T(1) / (sum * static_cast<T>(B));
+      for (int64_t j = 0; j < C; ++j)
+        dz[j] *= scale;
+      dz[labels[b]] -= T(1) / static_cast<T>(B);
     }
-    T scale = T(1) / (sum * static_cast<T>(B));
-    for (int64_t j = 0; j < C; ++j)
-      dz[j] *= scale;
-    dz[labels[b]] -= T(1) / static_cast<T>(B);
-  }
+  });
 }
 
 // Mean squared error over all n elements.
@@ -228,16 +257,48 @@ template <typename T>
 void meanSquaredErrorGrad(int64_t n, const T *prediction, const T *target,
                           T *dprediction) {
   T scale = T(2) / static_cast<T>(n);
-  for (int64_t i = 0; i < n; ++i)
-    dprediction[i] = scale * (prediction[i] - target[i]);
+  parallelRanges(n, n, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i)
+      dprediction[i] = scale * (prediction[i] - target[i]);
+  });
 }
 
 // Sum of squares, accumulated in double so that the norms of large
-// gradients keep their precision.
+// gradients keep their precision. The values are summed in chunks of a
+// fixed size, the chunks' sums added in order; within a chunk, element i
+// goes to the partial sum i % 8 (eight sums that vectorize), added up in
+// a fixed order. The chunks, not the threads, fix the order of every
+// addition, so every thread count gives the same sum.
+constexpr int64_t kSquaredNormChunk = 8192;
+
 template <typename T> T squaredNorm(int64_t n, const T *values) {
+  auto chunkSum = [&](int64_t chunk) {
+    constexpr int Lanes = 8;
+    const int64_t end = std::min(n, (chunk + 1) * kSquaredNormChunk);
+    double lane[Lanes] = {};
+    int64_t i = chunk * kSquaredNormChunk;
+    for (; i + Lanes <= end; i += Lanes)
+      for (int j = 0; j < Lanes; ++j)
+        lane[j] += static_cast<double>(values[i + j]) * values[i + j];
+    for (int j = 0; i < end; ++i, ++j)
+      lane[j] += static_cast<double>(values[i]) * values[i];
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
+           ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  };
+  const int64_t chunks = (n + kSquaredNormChunk - 1) / kSquaredNormChunk;
+  if (chunks <= 1)
+    return static_cast<T>(chunks == 1 ? chunkSum(0) : 0.0);
+
+  thread_local std::vector<double> sums;
+  sums.resize(static_cast<size_t>(chunks));
+  double *sum = sums.data();
+  parallelRanges(chunks, n, [&](int64_t first, int64_t last) {
+    for (int64_t chunk = first; chunk < last; ++chunk)
+      sum[chunk] = chunkSum(chunk);
+  });
   double total = 0;
-  for (int64_t i = 0; i < n; ++i)
-    total += static_cast<double>(values[i]) * values[i];
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    total += sum[chunk];
   return static_cast<T>(total);
 }
 

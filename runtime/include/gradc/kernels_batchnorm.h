@@ -5,8 +5,12 @@
 // are per channel over the n = B * inner values. `stats` holds each
 // channel's mean in its first row and 1/sqrt(var + eps) in its second.
 // Sums run in double so that a large batch keeps the statistics exact.
+// The threads split the channels, or the (sample, channel) planes; each
+// channel's sums stay on one thread, in order.
 #ifndef GRADC_KERNELS_BATCHNORM_H
 #define GRADC_KERNELS_BATCHNORM_H
+
+#include <gradc/parallel.h>
 
 #include <cmath>
 #include <cstdint>
@@ -30,58 +34,64 @@ void batchNormStats(int64_t B, int64_t C, int64_t inner, const T *x,
   }
 
   double n = static_cast<double>(B * inner);
-  for (int64_t c = 0; c < C; ++c) {
-    double sum = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < inner; ++i)
-        sum += x[(b * C + c) * inner + i];
-    double mean = sum / n;
+  parallelRanges(C, 2 * B * C * inner, [&](int64_t first, int64_t last) {
+    for (int64_t c = first; c < last; ++c) {
+      double sum = 0;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < inner; ++i)
+          sum += x[(b * C + c) * inner + i];
+      double mean = sum / n;
 
-    double squares = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < inner; ++i) {
-        double d = x[(b * C + c) * inner + i] - mean;
-        squares += d * d;
-      }
-    double variance = squares / n;
+      double squares = 0;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < inner; ++i) {
+          double d = x[(b * C + c) * inner + i] - mean;
+          squares += d * d;
+        }
+      double variance = squares / n;
 
-    stats[c] = static_cast<T>(mean);
-    stats[C + c] = static_cast<T>(1 / std::sqrt(variance + eps));
-    double unbiased = n > 1 ? squares / (n - 1) : variance;
-    runningMean[c] =
-        static_cast<T>((1 - momentum) * runningMean[c] + momentum * mean);
-    runningVar[c] =
-        static_cast<T>((1 - momentum) * runningVar[c] + momentum * unbiased);
-  }
+      stats[c] = static_cast<T>(mean);
+      stats[C + c] = static_cast<T>(1 / std::sqrt(variance + eps));
+      double unbiased = n > 1 ? squares / (n - 1) : variance;
+      runningMean[c] =
+          static_cast<T>((1 - momentum) * runningMean[c] + momentum * mean);
+      runningVar[c] =
+          static_cast<T>((1 - momentum) * runningVar[c] + momentum * unbiased);
+    }
+  });
 }
 
 // y = (x - mean) invstd w + b
 template <typename T>
 void batchNormApply(int64_t B, int64_t C, int64_t inner, const T *x,
                     const T *stats, const T *weight, const T *bias, T *y) {
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < C; ++c) {
+  parallelRanges(B * C, B * C * inner, [&](int64_t first, int64_t last) {
+    for (int64_t p = first; p < last; ++p) {
+      const int64_t c = p % C;
       T scale = stats[C + c] * weight[c];
       T shift = bias[c] - stats[c] * scale;
-      const T *in = x + (b * C + c) * inner;
-      T *out = y + (b * C + c) * inner;
+      const T *in = x + p * inner;
+      T *out = y + p * inner;
       for (int64_t i = 0; i < inner; ++i)
         out[i] = in[i] * scale + shift;
     }
+  });
 }
 
 // dx = dy w invstd
 template <typename T>
 void batchNormInputGrad(int64_t B, int64_t C, int64_t inner, const T *dy,
                         const T *stats, const T *weight, T *dx) {
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < C; ++c) {
+  parallelRanges(B * C, B * C * inner, [&](int64_t first, int64_t last) {
+    for (int64_t p = first; p < last; ++p) {
+      const int64_t c = p % C;
       T scale = stats[C + c] * weight[c];
-      const T *in = dy + (b * C + c) * inner;
-      T *out = dx + (b * C + c) * inner;
+      const T *in = dy + p * inner;
+      T *out = dx + p * inner;
       for (int64_t i = 0; i < inner; ++i)
         out[i] = in[i] * scale;
     }
+  });
 }
 
 // d mean = -sum(dy w invstd), d invstd = sum(dy w (x - mean))
@@ -89,17 +99,19 @@ template <typename T>
 void batchNormStatsGrad(int64_t B, int64_t C, int64_t inner, const T *dy,
                         const T *x, const T *stats, const T *weight,
                         T *dstats) {
-  for (int64_t c = 0; c < C; ++c) {
-    double sumDy = 0, sumDyCentered = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < inner; ++i) {
-        int64_t at = (b * C + c) * inner + i;
-        sumDy += dy[at];
-        sumDyCentered += dy[at] * (static_cast<double>(x[at]) - stats[c]);
-      }
-    dstats[c] = static_cast<T>(-sumDy * weight[c] * stats[C + c]);
-    dstats[C + c] = static_cast<T>(sumDyCentered * weight[c]);
-  }
+  parallelRanges(C, B * C * inner, [&](int64_t first, int64_t last) {
+    for (int64_t c = first; c < last; ++c) {
+      double sumDy = 0, sumDyCentered = 0;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < inner; ++i) {
+          int64_t at = (b * C + c) * inner + i;
+          sumDy += dy[at];
+          sumDyCentered += dy[at] * (static_cast<double>(x[at]) - stats[c]);
+        }
+      dstats[c] = static_cast<T>(-sumDy * weight[c] * stats[C + c]);
+      dstats[C + c] = static_cast<T>(sumDyCentered * weight[c]);
+    }
+  });
 }
 
 // dx = d mean / n - d invstd invstd^3 (x - mean) / n
@@ -108,43 +120,49 @@ void batchNormStatsInputGrad(int64_t B, int64_t C, int64_t inner,
                              const T *dstats, const T *x, const T *stats,
                              T *dx) {
   T n = static_cast<T>(B * inner);
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < C; ++c) {
+  parallelRanges(B * C, B * C * inner, [&](int64_t first, int64_t last) {
+    for (int64_t p = first; p < last; ++p) {
+      const int64_t c = p % C;
       T mean = stats[c], invstd = stats[C + c];
       T fromMean = dstats[c] / n;
       T fromInvstd = -dstats[C + c] * invstd * invstd * invstd / n;
-      const T *in = x + (b * C + c) * inner;
-      T *out = dx + (b * C + c) * inner;
+      const T *in = x + p * inner;
+      T *out = dx + p * inner;
       for (int64_t i = 0; i < inner; ++i)
         out[i] = fromMean + fromInvstd * (in[i] - mean);
     }
+  });
 }
 
 // dw = sum(dy (x - mean) invstd)
 template <typename T>
 void batchNormWeightGrad(int64_t B, int64_t C, int64_t inner, const T *dy,
                          const T *x, const T *stats, T *dweight) {
-  for (int64_t c = 0; c < C; ++c) {
-    double sum = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < inner; ++i) {
-        int64_t at = (b * C + c) * inner + i;
-        sum += dy[at] * (static_cast<double>(x[at]) - stats[c]);
-      }
-    dweight[c] = static_cast<T>(sum * stats[C + c]);
-  }
+  parallelRanges(C, B * C * inner, [&](int64_t first, int64_t last) {
+    for (int64_t c = first; c < last; ++c) {
+      double sum = 0;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < inner; ++i) {
+          int64_t at = (b * C + c) * inner + i;
+          sum += dy[at] * (static_cast<double>(x[at]) - stats[c]);
+        }
+      dweight[c] = static_cast<T>(sum * stats[C + c]);
+    }
+  });
 }
 
 // The sum of dy over the batch and every position of each channel.
 template <typename T>
 void channelSum(int64_t B, int64_t C, int64_t inner, const T *dy, T *sum) {
-  for (int64_t c = 0; c < C; ++c) {
-    double total = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < inner; ++i)
-        total += dy[(b * C + c) * inner + i];
-    sum[c] = static_cast<T>(total);
-  }
+  parallelRanges(C, B * C * inner, [&](int64_t first, int64_t last) {
+    for (int64_t c = first; c < last; ++c) {
+      double total = 0;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < inner; ++i)
+          total += dy[(b * C + c) * inner + i];
+      sum[c] = static_cast<T>(total);
+    }
+  });
 }
 
 } // namespace gradc

@@ -11,7 +11,8 @@
 //   weight grad    dW^T[C*k*k, F]  += U dy^T, summed over the batch
 //   input grad     dU[C*k*k, OH*OW] = W^T dy, folded back onto dx (col2im)
 // each through the register-blocked product of kernels.h, one sample at
-// a time so that the unfolded input stays in cache.
+// a time so that the unfolded input stays in cache. The threads split the
+// samples, or for the weight gradient, a sum over the batch, the taps.
 #ifndef GRADC_KERNELS_CONV_H
 #define GRADC_KERNELS_CONV_H
 
@@ -53,34 +54,43 @@ inline void insideColumns(const WindowShape &s, int64_t offset, int64_t &begin,
   begin = std::min(begin, end);
 }
 
-// Visits every row of U, a (tap, output row) pair: `visit(row, in,
-// begin, end, offset)` gets that row of U, the input row it reads (nullptr
-// where it lies in the padding), and the output columns [begin, end) whose
-// input column ow * stride + offset lies inside the input. Unfolding reads
-// the image and writes U; folding reads U and adds into the image.
+// Visits the rows of U of the taps [firstTap, lastTap), a row being a
+// (tap, output row) pair: `visit(row, in, begin, end, offset)` gets that
+// row of U, the input row it reads (nullptr where it lies in the padding),
+// and the output columns [begin, end) whose input column
+// ow * stride + offset lies inside the input. Unfolding reads the image
+// and writes U; folding reads U and adds into the image. `u` points at
+// the row of firstTap.
 template <typename Image, typename Columns, typename Visit>
 void forEachUnfoldedRow(const WindowShape &s, Image *image, Columns *u,
-                        Visit visit) {
+                        Visit visit, int64_t firstTap = 0,
+                        int64_t lastTap = -1) {
   const int64_t positions = s.outHeight * s.outWidth;
-  for (int64_t c = 0; c < s.channels; ++c)
-    for (int64_t kh = 0; kh < s.kernel; ++kh)
-      for (int64_t kw = 0; kw < s.kernel; ++kw) {
-        const int64_t tap = (c * s.kernel + kh) * s.kernel + kw;
-        const int64_t offset = kw - s.padLeft;
-        int64_t begin, end;
-        insideColumns(s, offset, begin, end);
-        for (int64_t oh = 0; oh < s.outHeight; ++oh) {
-          const int64_t ih = oh * s.stride + kh - s.padTop;
-          Image *in = ih >= 0 && ih < s.height
-                          ? image + (c * s.height + ih) * s.width
-                          : nullptr;
-          visit(u + tap * positions + oh * s.outWidth, in, begin, end, offset);
-        }
-      }
+  if (lastTap < 0)
+    lastTap = s.channels * s.kernel * s.kernel;
+  for (int64_t tap = firstTap; tap < lastTap; ++tap) {
+    const int64_t c = tap / (s.kernel * s.kernel);
+    const int64_t kh = tap / s.kernel % s.kernel;
+    const int64_t kw = tap % s.kernel;
+    const int64_t offset = kw - s.padLeft;
+    int64_t begin, end;
+    insideColumns(s, offset, begin, end);
+    for (int64_t oh = 0; oh < s.outHeight; ++oh) {
+      const int64_t ih = oh * s.stride + kh - s.padTop;
+      Image *in = ih >= 0 && ih < s.height
+                      ? image + (c * s.height + ih) * s.width
+                      : nullptr;
+      visit(u + (tap - firstTap) * positions + oh * s.outWidth, in, begin, end,
+            offset);
+    }
+  }
 }
 
-// U = unfold(x) for one sample: U[C*k*k, OH*OW].
-template <typename T> void unfold(const WindowShape &s, const T *x, T *u) {
+// U = unfold(x) for one sample: U[C*k*k, OH*OW], or only its rows of the
+// taps [firstTap, lastTap), written from u on.
+template <typename T>
+void unfold(const WindowShape &s, const T *x, T *u, int64_t firstTap = 0,
+            int64_t lastTap = -1) {
   forEachUnfoldedRow(
       s, x, u,
       [&](T *row, const T *in, int64_t begin, int64_t end, int64_t offset) {
@@ -95,7 +105,8 @@ template <typename T> void unfold(const WindowShape &s, const T *x, T *u) {
           for (int64_t ow = begin; ow < end; ++ow)
             row[ow] = in[ow * s.stride + offset];
         std::fill(row + end, row + s.outWidth, T(0));
-      });
+      },
+      firstTap, lastTap);
 }
 
 // dx += fold(dU) for one sample: each element of dU goes back to the input
@@ -123,93 +134,114 @@ inline bool unfoldsToItself(const WindowShape &s) {
 } // namespace detail
 
 // y = conv2d(x, w): x[B, C, H, W], w[F, C, k, k], y[B, F, OH, OW].
+// The threads split the batch; a batch of one sample splits its product.
 template <typename T>
 void conv2d(int64_t B, const WindowShape &s, const T *x, const T *w, T *y) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
-  thread_local std::vector<T> unfolded;
-  unfolded.resize(static_cast<size_t>(taps * positions));
-
-  for (int64_t b = 0; b < B; ++b) {
-    const T *xb = x + b * s.channels * s.height * s.width;
-    const T *u = xb;
-    if (!detail::unfoldsToItself(s)) {
-      detail::unfold(s, xb, unfolded.data());
-      u = unfolded.data();
-    }
-    // y_b[F, OH*OW] = W[F, C*k*k] U[C*k*k, OH*OW]
-    detail::Gemm<T>::run(s.outChannels, positions, taps, w, taps, false, u,
-                         positions, false, y + b * s.outChannels * positions,
-                         positions);
-  }
+  parallelRanges(B, B * s.outChannels * taps * positions,
+                 [&](int64_t first, int64_t last) {
+                   thread_local std::vector<T> unfolded;
+                   unfolded.resize(static_cast<size_t>(taps * positions));
+                   for (int64_t b = first; b < last; ++b) {
+                     const T *xb = x + b * s.channels * s.height * s.width;
+                     const T *u = xb;
+                     if (!detail::unfoldsToItself(s)) {
+                       detail::unfold(s, xb, unfolded.data());
+                       u = unfolded.data();
+                     }
+                     // y_b[F, OH*OW] = W[F, C*k*k] U[C*k*k, OH*OW]
+                     detail::Gemm<T>::run(s.outChannels, positions, taps, w,
+                                          taps, false, u, positions, false,
+                                          y + b * s.outChannels * positions,
+                                          positions);
+                   }
+                 });
 }
 
-// dw = d loss / d w, given dy[B, F, OH, OW] and x[B, C, H, W].
+// dw = d loss / d w, given dy[B, F, OH, OW] and x[B, C, H, W]. The sum
+// runs over the batch in order; the threads split the taps, the rows of
+// dW^T, and each unfolds only its own rows of U.
 template <typename T>
 void conv2dWeightGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                       T *dw) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
-  thread_local std::vector<T> unfolded, transposed;
-  unfolded.resize(static_cast<size_t>(taps * positions));
+  thread_local std::vector<T> transposed;
   transposed.assign(static_cast<size_t>(taps * s.outChannels), T(0));
+  T *dwT = transposed.data();
 
-  for (int64_t b = 0; b < B; ++b) {
-    const T *xb = x + b * s.channels * s.height * s.width;
-    const T *u = xb;
-    if (!detail::unfoldsToItself(s)) {
-      detail::unfold(s, xb, unfolded.data());
-      u = unfolded.data();
-    }
-    // dW^T[C*k*k, F] += U[C*k*k, OH*OW] dy_b[F, OH*OW]^T; U is read in
-    // place as the product's left side, and only the small dy_b is packed.
-    detail::Gemm<T>::run(taps, s.outChannels, positions, u, positions, false,
-                         dy + b * s.outChannels * positions, positions, true,
-                         transposed.data(), s.outChannels, true);
-  }
+  parallelRanges(
+      taps, B * s.outChannels * taps * positions,
+      [&](int64_t first, int64_t last) {
+        thread_local std::vector<T> unfolded;
+        unfolded.resize(static_cast<size_t>((last - first) * positions));
+        for (int64_t b = 0; b < B; ++b) {
+          const T *xb = x + b * s.channels * s.height * s.width;
+          const T *u = xb + first * positions;
+          if (!detail::unfoldsToItself(s)) {
+            detail::unfold(s, xb, unfolded.data(), first, last);
+            u = unfolded.data();
+          }
+          // dW^T[C*k*k, F] += U[C*k*k, OH*OW] dy_b[F, OH*OW]^T; U is read in
+          // place as the product's left side, and only the small dy_b is
+          // packed.
+          detail::Gemm<T>::run(
+              last - first, s.outChannels, positions, u, positions, false,
+              dy + b * s.outChannels * positions, positions, true,
+              dwT + first * s.outChannels, s.outChannels, true);
+        }
+      });
 
   for (int64_t f = 0; f < s.outChannels; ++f)
     for (int64_t t = 0; t < taps; ++t)
       dw[f * taps + t] = transposed[t * s.outChannels + f];
 }
 
-// dx = d loss / d x, given dy[B, F, OH, OW] and w[F, C, k, k].
+// dx = d loss / d x, given dy[B, F, OH, OW] and w[F, C, k, k]. The
+// threads split the batch; a batch of one sample splits its product.
 template <typename T>
 void conv2dInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
                      T *dx) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
   const int64_t sampleSize = s.channels * s.height * s.width;
-  thread_local std::vector<T> unfolded;
-  unfolded.resize(static_cast<size_t>(taps * positions));
-
-  for (int64_t b = 0; b < B; ++b) {
-    T *dxb = dx + b * sampleSize;
-    const T *dyb = dy + b * s.outChannels * positions;
-    // dU[C*k*k, OH*OW] = W[F, C*k*k]^T dy_b[F, OH*OW], written straight
-    // into dx when unfolding is the identity.
-    if (detail::unfoldsToItself(s)) {
-      detail::Gemm<T>::run(taps, positions, s.outChannels, w, taps, true, dyb,
-                           positions, false, dxb, positions);
-      continue;
-    }
-    detail::Gemm<T>::run(taps, positions, s.outChannels, w, taps, true, dyb,
-                         positions, false, unfolded.data(), positions);
-    std::fill(dxb, dxb + sampleSize, T(0));
-    detail::fold(s, unfolded.data(), dxb);
-  }
+  parallelRanges(B, B * s.outChannels * taps * positions,
+                 [&](int64_t first, int64_t last) {
+                   thread_local std::vector<T> unfolded;
+                   unfolded.resize(static_cast<size_t>(taps * positions));
+                   for (int64_t b = first; b < last; ++b) {
+                     T *dxb = dx + b * sampleSize;
+                     const T *dyb = dy + b * s.outChannels * positions;
+                     // dU[C*k*k, OH*OW] = W[F, C*k*k]^T dy_b[F, OH*OW], written
+                     // straight into dx when unfolding is the identity.
+                     if (detail::unfoldsToItself(s)) {
+                       detail::Gemm<T>::run(taps, positions, s.outChannels, w,
+                                            taps, true, dyb, positions, false,
+                                            dxb, positions);
+                       continue;
+                     }
+                     detail::Gemm<T>::run(taps, positions, s.outChannels, w,
+                                          taps, true, dyb, positions, false,
+                                          unfolded.data(), positions);
+                     std::fill(dxb, dxb + sampleSize, T(0));
+                     detail::fold(s, unfolded.data(), dxb);
+                   }
+                 });
 }
 
 // y[b, c, ...] = x[b, c, ...] + bias[c], for `plane` elements per channel.
 template <typename T>
 void channelBiasAdd(int64_t B, int64_t channels, int64_t plane, const T *x,
                     const T *bias, T *y) {
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < channels; ++c) {
-      const int64_t start = (b * channels + c) * plane;
-      for (int64_t i = 0; i < plane; ++i)
-        y[start + i] = x[start + i] + bias[c];
-    }
+  parallelRanges(B * channels, B * channels * plane,
+                 [&](int64_t first, int64_t last) {
+                   for (int64_t p = first; p < last; ++p) {
+                     const T shift = bias[p % channels];
+                     for (int64_t i = 0; i < plane; ++i)
+                       y[p * plane + i] = x[p * plane + i] + shift;
+                   }
+                 });
 }
 
 namespace detail {
@@ -269,12 +301,18 @@ template <int Size, typename T>
 void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
   const int64_t inPlane = s.height * s.width;
   const int64_t outPlane = s.outHeight * s.outWidth;
-  for (int64_t p = 0; p < B * s.channels; ++p)
-    for (int64_t oh = 0; oh < s.outHeight; ++oh)
-      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
-        const T *window = x + p * inPlane + (oh * s.width + ow) * s.stride;
-        y[p * outPlane + oh * s.outWidth + ow] = windowMaximum<Size>(s, window);
-      }
+  const int64_t planes = B * s.channels;
+  parallelRanges(planes, planes * outPlane * s.kernel * s.kernel,
+                 [&](int64_t first, int64_t last) {
+                   for (int64_t p = first; p < last; ++p)
+                     for (int64_t oh = 0; oh < s.outHeight; ++oh)
+                       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+                         const T *window =
+                             x + p * inPlane + (oh * s.width + ow) * s.stride;
+                         y[p * outPlane + oh * s.outWidth + ow] =
+                             windowMaximum<Size>(s, window);
+                       }
+                 });
 }
 
 template <int Size, typename T>
@@ -282,16 +320,22 @@ void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                    T *dx) {
   const int64_t inPlane = s.height * s.width;
   const int64_t outPlane = s.outHeight * s.outWidth;
-  for (int64_t p = 0; p < B * s.channels; ++p) {
-    // Zeroing plane by plane keeps each one in cache for the additions.
-    std::fill(dx + p * inPlane, dx + (p + 1) * inPlane, T(0));
-    for (int64_t oh = 0; oh < s.outHeight; ++oh)
-      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
-        const int64_t corner = p * inPlane + (oh * s.width + ow) * s.stride;
-        dx[corner + firstMaximum<Size>(s, x + corner)] +=
-            dy[p * outPlane + oh * s.outWidth + ow];
-      }
-  }
+  const int64_t planes = B * s.channels;
+  parallelRanges(planes, planes * (inPlane + outPlane * s.kernel * s.kernel),
+                 [&](int64_t first, int64_t last) {
+                   for (int64_t p = first; p < last; ++p) {
+                     // Zeroing plane by plane keeps each one in cache for the
+                     // additions.
+                     std::fill(dx + p * inPlane, dx + (p + 1) * inPlane, T(0));
+                     for (int64_t oh = 0; oh < s.outHeight; ++oh)
+                       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+                         const int64_t corner =
+                             p * inPlane + (oh * s.width + ow) * s.stride;
+                         dx[corner + firstMaximum<Size>(s, x + corner)] +=
+                             dy[p * outPlane + oh * s.outWidth + ow];
+                       }
+                   }
+                 });
 }
 
 } // namespace detail
@@ -326,19 +370,24 @@ void avgPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
   const int64_t inPlane = s.height * s.width;
   const int64_t outPlane = s.outHeight * s.outWidth;
   const T scale = T(1) / static_cast<T>(s.kernel * s.kernel);
-  for (int64_t p = 0; p < B * s.channels; ++p) {
-    const T *in = x + p * inPlane;
-    T *out = y + p * outPlane;
-    for (int64_t oh = 0; oh < s.outHeight; ++oh)
-      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
-        const T *window = in + oh * s.stride * s.width + ow * s.stride;
-        T sum = 0;
-        for (int64_t kh = 0; kh < s.kernel; ++kh)
-          for (int64_t kw = 0; kw < s.kernel; ++kw)
-            sum += window[kh * s.width + kw];
-        out[oh * s.outWidth + ow] = sum * scale;
-      }
-  }
+  const int64_t planes = B * s.channels;
+  parallelRanges(planes, planes * outPlane * s.kernel * s.kernel,
+                 [&](int64_t first, int64_t last) {
+                   for (int64_t p = first; p < last; ++p) {
+                     const T *in = x + p * inPlane;
+                     T *out = y + p * outPlane;
+                     for (int64_t oh = 0; oh < s.outHeight; ++oh)
+                       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+                         const T *window =
+                             in + oh * s.stride * s.width + ow * s.stride;
+                         T sum = 0;
+                         for (int64_t kh = 0; kh < s.kernel; ++kh)
+                           for (int64_t kw = 0; kw < s.kernel; ++kw)
+                             sum += window[kh * s.width + kw];
+                         out[oh * s.outWidth + ow] = sum * scale;
+                       }
+                   }
+                 });
 }
 
 // dx: each window's dy, divided by the window's size, goes to every
@@ -348,19 +397,24 @@ void avgPool2dGrad(int64_t B, const WindowShape &s, const T *dy, T *dx) {
   const int64_t inPlane = s.height * s.width;
   const int64_t outPlane = s.outHeight * s.outWidth;
   const T scale = T(1) / static_cast<T>(s.kernel * s.kernel);
-  for (int64_t p = 0; p < B * s.channels; ++p) {
-    const T *grad = dy + p * outPlane;
-    T *out = dx + p * inPlane;
-    std::fill(out, out + inPlane, T(0));
-    for (int64_t oh = 0; oh < s.outHeight; ++oh)
-      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
-        T *window = out + oh * s.stride * s.width + ow * s.stride;
-        const T share = grad[oh * s.outWidth + ow] * scale;
-        for (int64_t kh = 0; kh < s.kernel; ++kh)
-          for (int64_t kw = 0; kw < s.kernel; ++kw)
-            window[kh * s.width + kw] += share;
-      }
-  }
+  const int64_t planes = B * s.channels;
+  parallelRanges(planes, planes * (inPlane + outPlane * s.kernel * s.kernel),
+                 [&](int64_t first, int64_t last) {
+                   for (int64_t p = first; p < last; ++p) {
+                     const T *grad = dy + p * outPlane;
+                     T *out = dx + p * inPlane;
+                     std::fill(out, out + inPlane, T(0));
+                     for (int64_t oh = 0; oh < s.outHeight; ++oh)
+                       for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+                         T *window =
+                             out + oh * s.stride * s.width + ow * s.stride;
+                         const T share = grad[oh * s.outWidth + ow] * scale;
+                         for (int64_t kh = 0; kh < s.kernel; ++kh)
+                           for (int64_t kw = 0; kw < s.kernel; ++kw)
+                             window[kh * s.width + kw] += share;
+                       }
+                   }
+                 });
 }
 
 } // namespace gradc

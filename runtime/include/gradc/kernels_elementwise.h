@@ -5,9 +5,13 @@
 // loops call once per element, so the compiler can inline them. Softmax,
 // layer normalization, dropout and the loss work on whole rows or whole
 // tensors and are called once per node. Everything follows PyTorch's
-// definitions, so a step matches torch.nn to float rounding.
+// definitions, so a step matches torch.nn to float rounding. Large calls
+// split their rows or elements over threads (see parallel.h); the losses'
+// sums and layerNormWeightGrad's sums over rows stay on one thread.
 #ifndef GRADC_KERNELS_ELEMENTWISE_H
 #define GRADC_KERNELS_ELEMENTWISE_H
+
+#include <gradc/parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -74,33 +78,37 @@ template <typename T> T softplusGrad(T dy, T x) {
 
 template <typename T>
 void softmaxRows(int64_t rows, int64_t n, const T *x, T *y) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const T *in = x + r * n;
-    T *out = y + r * n;
-    T largest = *std::max_element(in, in + n);
-    double sum = 0;
-    for (int64_t j = 0; j < n; ++j) {
-      out[j] = std::exp(in[j] - largest);
-      sum += static_cast<double>(out[j]);
+  parallelRanges(rows, rows * n, [&](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; ++r) {
+      const T *in = x + r * n;
+      T *out = y + r * n;
+      T largest = *std::max_element(in, in + n);
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        out[j] = std::exp(in[j] - largest);
+        sum += static_cast<double>(out[j]);
+      }
+      T scale = static_cast<T>(1.0 / sum);
+      for (int64_t j = 0; j < n; ++j)
+        out[j] *= scale;
     }
-    T scale = static_cast<T>(1.0 / sum);
-    for (int64_t j = 0; j < n; ++j)
-      out[j] *= scale;
-  }
+  });
 }
 
 // dx = y * (dy - sum over the row of dy * y), from the forward output y.
 template <typename T>
 void softmaxRowsGrad(int64_t rows, int64_t n, const T *dy, const T *y, T *dx) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const T *g = dy + r * n;
-    const T *p = y + r * n;
-    double dot = 0;
-    for (int64_t j = 0; j < n; ++j)
-      dot += static_cast<double>(g[j]) * p[j];
-    for (int64_t j = 0; j < n; ++j)
-      dx[r * n + j] = p[j] * (g[j] - static_cast<T>(dot));
-  }
+  parallelRanges(rows, rows * n, [&](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; ++r) {
+      const T *g = dy + r * n;
+      const T *p = y + r * n;
+      double dot = 0;
+      for (int64_t j = 0; j < n; ++j)
+        dot += static_cast<double>(g[j]) * p[j];
+      for (int64_t j = 0; j < n; ++j)
+        dx[r * n + j] = p[j] * (g[j] - static_cast<T>(dot));
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -137,14 +145,16 @@ template <typename T> RowStats rowStats(int64_t n, const T *row, double eps) {
 template <typename T>
 void layerNorm(int64_t rows, int64_t n, const T *x, const T *weight,
                const T *bias, double eps, T *y) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const T *in = x + r * n;
-    detail::RowStats stats = detail::rowStats(n, in, eps);
-    T mean = static_cast<T>(stats.mean);
-    T invStd = static_cast<T>(stats.invStd);
-    for (int64_t j = 0; j < n; ++j)
-      y[r * n + j] = (in[j] - mean) * invStd * weight[j] + bias[j];
-  }
+  parallelRanges(rows, rows * n, [&](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; ++r) {
+      const T *in = x + r * n;
+      detail::RowStats stats = detail::rowStats(n, in, eps);
+      T mean = static_cast<T>(stats.mean);
+      T invStd = static_cast<T>(stats.invStd);
+      for (int64_t j = 0; j < n; ++j)
+        y[r * n + j] = (in[j] - mean) * invStd * weight[j] + bias[j];
+    }
+  });
 }
 
 // With xhat = (x - mean) * invStd and g = dy * weight:
@@ -152,26 +162,28 @@ void layerNorm(int64_t rows, int64_t n, const T *x, const T *weight,
 template <typename T>
 void layerNormGrad(int64_t rows, int64_t n, const T *dy, const T *x,
                    const T *weight, double eps, T *dx) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const T *in = x + r * n;
-    const T *g = dy + r * n;
-    detail::RowStats stats = detail::rowStats(n, in, eps);
-    double sumG = 0, sumGXhat = 0;
-    for (int64_t j = 0; j < n; ++j) {
-      double xhat = (static_cast<double>(in[j]) - stats.mean) * stats.invStd;
-      double gj = static_cast<double>(g[j]) * weight[j];
-      sumG += gj;
-      sumGXhat += gj * xhat;
+  parallelRanges(rows, rows * n, [&](int64_t first, int64_t last) {
+    for (int64_t r = first; r < last; ++r) {
+      const T *in = x + r * n;
+      const T *g = dy + r * n;
+      detail::RowStats stats = detail::rowStats(n, in, eps);
+      double sumG = 0, sumGXhat = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        double xhat = (static_cast<double>(in[j]) - stats.mean) * stats.invStd;
+        double gj = static_cast<double>(g[j]) * weight[j];
+        sumG += gj;
+        sumGXhat += gj * xhat;
+      }
+      double meanG = sumG / static_cast<double>(n);
+      double meanGXhat = sumGXhat / static_cast<double>(n);
+      for (int64_t j = 0; j < n; ++j) {
+        double xhat = (static_cast<double>(in[j]) - stats.mean) * stats.invStd;
+        double gj = static_cast<double>(g[j]) * weight[j];
+        dx[r * n + j] =
+            static_cast<T>(stats.invStd * (gj - meanG - xhat * meanGXhat));
+      }
     }
-    double meanG = sumG / static_cast<double>(n);
-    double meanGXhat = sumGXhat / static_cast<double>(n);
-    for (int64_t j = 0; j < n; ++j) {
-      double xhat = (static_cast<double>(in[j]) - stats.mean) * stats.invStd;
-      double gj = static_cast<double>(g[j]) * weight[j];
-      dx[r * n + j] =
-          static_cast<T>(stats.invStd * (gj - meanG - xhat * meanGXhat));
-    }
-  }
+  });
 }
 
 // dweight[j] = sum over the rows of dy * xhat.
@@ -230,11 +242,13 @@ void dropout(int64_t n, const T *in, T *out, double rate, uint64_t seed,
   // The scale is taken in double: a rate just below 1 would round to 1 in
   // float and make it infinite.
   const T scale = static_cast<T>(1.0 / (1.0 - rate));
-  for (int64_t i = 0; i < n; ++i) {
-    bool keep =
-        detail::dropoutDraw(seed, salt, static_cast<uint64_t>(i)) >= rate;
-    out[i] = keep ? in[i] * scale : T(0);
-  }
+  parallelRanges(n, n, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) {
+      bool keep =
+          detail::dropoutDraw(seed, salt, static_cast<uint64_t>(i)) >= rate;
+      out[i] = keep ? in[i] * scale : T(0);
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -261,12 +275,14 @@ template <typename T>
 void bceWithLogitsGrad(int64_t n, const T *logits, const T *targets,
                        T *dlogits) {
   const T scale = T(1) / static_cast<T>(n);
-  for (int64_t i = 0; i < n; ++i) {
-    T x = logits[i];
-    T e = std::exp(-std::abs(x));
-    T sigmoid = x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
-    dlogits[i] = (sigmoid - targets[i]) * scale;
-  }
+  parallelRanges(n, n, [&](int64_t first, int64_t last) {
+    for (int64_t i = first; i < last; ++i) {
+      T x = logits[i];
+      T e = std::exp(-std::abs(x));
+      T sigmoid = x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+      dlogits[i] = (sigmoid - targets[i]) * scale;
+    }
+  });
 }
 
 } // namespace gradc

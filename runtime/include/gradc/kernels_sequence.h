@@ -7,6 +7,11 @@
 // batch each step's work over the B samples into one matrix product whose
 // rows are T * K apart; the input projections of all steps are ordinary
 // products outside these kernels. Included from kernels.h.
+//
+// The steps run in order. Within a step, the product splits its output
+// over threads and the samples' cell updates split over threads (see
+// parallel.h), which changes no sum. The embedding's gradient, a sum over
+// the rows that share an id, stays on one thread.
 #ifndef GRADC_KERNELS_SEQUENCE_H
 #define GRADC_KERNELS_SEQUENCE_H
 
@@ -133,16 +138,18 @@ void rnnScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
       detail::Gemm<T>::run(B, H, H, hs + (t - 1) * H, sampleStride, false, whh,
                            H, true, ht, sampleStride);
 
-    for (int64_t b = 0; b < B; ++b) {
-      T *h = ht + b * sampleStride;
-      const T *p = pre + b * sampleStride + t * H;
-      if (t > 0)
-        for (int64_t j = 0; j < H; ++j)
-          h[j] = rnnActivation<T, Relu>(h[j] + p[j]);
-      else
-        for (int64_t j = 0; j < H; ++j)
-          h[j] = rnnActivation<T, Relu>(p[j]);
-    }
+    parallelRanges(B, B * H * 4, [&](int64_t first, int64_t last) {
+      for (int64_t b = first; b < last; ++b) {
+        T *h = ht + b * sampleStride;
+        const T *p = pre + b * sampleStride + t * H;
+        if (t > 0)
+          for (int64_t j = 0; j < H; ++j)
+            h[j] = rnnActivation<T, Relu>(h[j] + p[j]);
+        else
+          for (int64_t j = 0; j < H; ++j)
+            h[j] = rnnActivation<T, Relu>(p[j]);
+      }
+    });
   }
 }
 
@@ -159,18 +166,20 @@ void rnnScanGrad(int64_t B, int64_t steps, int64_t H, const T *dhs, const T *hs,
   const int64_t sampleStride = steps * H;
   for (int64_t t = steps - 1; t >= 0; --t) {
     // The product of step t + 1 was written into dpre_t's place.
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t at = b * sampleStride + t * H;
-      T *dp = dpre + at;
-      const T *dh = dhs + at;
-      const T *h = hs + at;
-      if (t + 1 < steps)
-        for (int64_t j = 0; j < H; ++j)
-          dp[j] = (dh[j] + dp[j]) * rnnActivationSlope<T, Relu>(h[j]);
-      else
-        for (int64_t j = 0; j < H; ++j)
-          dp[j] = dh[j] * rnnActivationSlope<T, Relu>(h[j]);
-    }
+    parallelRanges(B, B * H, [&](int64_t first, int64_t last) {
+      for (int64_t b = first; b < last; ++b) {
+        const int64_t at = b * sampleStride + t * H;
+        T *dp = dpre + at;
+        const T *dh = dhs + at;
+        const T *h = hs + at;
+        if (t + 1 < steps)
+          for (int64_t j = 0; j < H; ++j)
+            dp[j] = (dh[j] + dp[j]) * rnnActivationSlope<T, Relu>(h[j]);
+        else
+          for (int64_t j = 0; j < H; ++j)
+            dp[j] = dh[j] * rnnActivationSlope<T, Relu>(h[j]);
+      }
+    });
 
     // dpre_t W_hh, the gradient reaching h_{t-1} through step t, goes where
     // dpre_{t-1} will be written, which saves a buffer.
@@ -256,20 +265,22 @@ void lstmScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
       detail::Gemm<T>::run(B, 4 * H, H, state + (t - 1) * W + 5 * H,
                            sampleStride, false, whh, H, true, st, sampleStride);
 
-    for (int64_t b = 0; b < B; ++b) {
-      T *s = st + b * sampleStride;
-      const T *p = pre + b * preStride + t * 4 * H;
-      if (t > 0) {
-        for (int64_t k = 0; k < 4 * H; ++k)
-          s[k] += p[k];
-        detail::lstmCell<T, false>(H, s, s + H, s + 2 * H, s + 3 * H, s + 4 * H,
-                                   s + 5 * H, s - W + 4 * H);
-      } else {
-        std::copy_n(p, 4 * H, s);
-        detail::lstmCell<T, true>(H, s, s + H, s + 2 * H, s + 3 * H, s + 4 * H,
-                                  s + 5 * H, nullptr);
+    parallelRanges(B, B * H * 16, [&](int64_t first, int64_t last) {
+      for (int64_t b = first; b < last; ++b) {
+        T *s = st + b * sampleStride;
+        const T *p = pre + b * preStride + t * 4 * H;
+        if (t > 0) {
+          for (int64_t k = 0; k < 4 * H; ++k)
+            s[k] += p[k];
+          detail::lstmCell<T, false>(H, s, s + H, s + 2 * H, s + 3 * H,
+                                     s + 4 * H, s + 5 * H, s - W + 4 * H);
+        } else {
+          std::copy_n(p, 4 * H, s);
+          detail::lstmCell<T, true>(H, s, s + H, s + 2 * H, s + 3 * H,
+                                    s + 4 * H, s + 5 * H, nullptr);
+        }
       }
-    }
+    });
   }
 }
 
@@ -293,27 +304,29 @@ void lstmScanGrad(int64_t B, int64_t steps, int64_t H, const T *dstate,
   const int64_t preStride = steps * 4 * H;
   for (int64_t t = steps - 1; t >= 0; --t) {
     const bool last = t + 1 == steps, first = t == 0;
-    for (int64_t b = 0; b < B; ++b) {
-      const T *s = state + b * sampleStride + t * W;
-      const T *ds = dstate + b * sampleStride + t * W;
-      T *dp = dpre + b * preStride + t * 4 * H;
-      const T *cPrevious = first ? nullptr : s - W + 4 * H;
-      T *dfPrevious = first ? nullptr : dp - 4 * H + H;
-      auto cell = [&](auto lastStep, auto firstStep) {
-        detail::lstmCellGrad<T, decltype(lastStep)::value,
-                             decltype(firstStep)::value>(
-            H, s, ds, cPrevious, dp, dp + H, dp + 2 * H, dp + 3 * H,
-            dfPrevious);
-      };
-      if (last && first)
-        cell(std::true_type{}, std::true_type{});
-      else if (last)
-        cell(std::true_type{}, std::false_type{});
-      else if (first)
-        cell(std::false_type{}, std::true_type{});
-      else
-        cell(std::false_type{}, std::false_type{});
-    }
+    parallelRanges(B, B * H * 16, [&](int64_t firstSample, int64_t lastSample) {
+      for (int64_t b = firstSample; b < lastSample; ++b) {
+        const T *s = state + b * sampleStride + t * W;
+        const T *ds = dstate + b * sampleStride + t * W;
+        T *dp = dpre + b * preStride + t * 4 * H;
+        const T *cPrevious = first ? nullptr : s - W + 4 * H;
+        T *dfPrevious = first ? nullptr : dp - 4 * H + H;
+        auto cell = [&](auto lastStep, auto firstStep) {
+          detail::lstmCellGrad<T, decltype(lastStep)::value,
+                               decltype(firstStep)::value>(
+              H, s, ds, cPrevious, dp, dp + H, dp + 2 * H, dp + 3 * H,
+              dfPrevious);
+        };
+        if (last && first)
+          cell(std::true_type{}, std::true_type{});
+        else if (last)
+          cell(std::true_type{}, std::false_type{});
+        else if (first)
+          cell(std::false_type{}, std::true_type{});
+        else
+          cell(std::false_type{}, std::false_type{});
+      }
+    });
 
     // dpre_t W_hh, the gradient reaching h_{t-1} through step t, goes into
     // the i slot of dpre_{t-1}.
