@@ -23,10 +23,12 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <unistd.h>
 
 using namespace gradc;
 
@@ -35,7 +37,7 @@ namespace {
 struct Options {
   std::string model;
   std::string output;
-  std::string backend = "cpp";
+  std::optional<std::string> backend; // --backend; cpp when not given
   std::string emit;
   std::string target = "native";
   int optLevel = 2;
@@ -58,11 +60,13 @@ public:
 
   void done(const char *phase) {
     auto now = std::chrono::steady_clock::now();
-    if (enabled)
-      std::cerr
-          << "gradc: " << phase << ": "
-          << std::chrono::duration<double, std::milli>(now - start).count()
-          << " ms\n";
+    if (enabled) {
+      double ms = std::chrono::duration<double, std::milli>(now - start)
+                      .count();
+      char text[32];
+      std::snprintf(text, sizeof text, "%.1f ms", ms);
+      std::cerr << "gradc: " << phase << ": " << text << "\n";
+    }
     start = now;
   }
 
@@ -192,9 +196,17 @@ int compileModel(const Options &options) {
       emitOptions.passes += (emitOptions.passes.empty() ? "" : ",") + pass;
 
   // --emit llvm and obj are the LLVM backend's forms, --emit cpp the C++
-  // backend's; each picks its backend.
-  bool llvmBackend = options.emit == "llvm" || options.emit == "obj" ||
-                     (options.backend == "llvm" && options.emit != "cpp");
+  // backend's; each picks its backend, and naming the other is a mistake.
+  bool emitsLlvm = options.emit == "llvm" || options.emit == "obj";
+  if ((emitsLlvm && options.backend == "cpp") ||
+      (options.emit == "cpp" && options.backend == "llvm"))
+    userError(commandLine,
+              "--emit " + options.emit + " is not a form of the " +
+                  *options.backend + " backend",
+              emitsLlvm ? "--emit llvm and --emit obj use the llvm backend"
+                        : "--emit cpp uses the cpp backend");
+  bool llvmBackend =
+      emitsLlvm || (options.backend == "llvm" && options.emit != "cpp");
   emitOptions.backend = llvmBackend ? "llvm" : "cpp";
 
   std::string output = options.output;
@@ -242,6 +254,9 @@ int compileModel(const Options &options) {
     return 0;
   }
   if (options.emit == "obj") {
+    if (output == "-" && isatty(STDOUT_FILENO))
+      userError(commandLine, "an object file is not for a terminal",
+                "name the output file with -o");
     writeOutput(output, result.object);
     return 0;
   }
@@ -261,7 +276,9 @@ int main(int argc, char **argv) {
   app.add_option("model", options.model, "the model file (YAML)")->required();
   app.add_option("-o", options.output,
                  "output: the trainer, or the --emit text ('-' is stdout)");
-  app.add_option("--backend", options.backend,
+  app.add_option_function<std::string>(
+         "--backend",
+         [&options](const std::string &value) { options.backend = value; },
                  "code generator: cpp (default) or llvm")
       ->check(CLI::IsMember({"cpp", "llvm"}));
   app.add_option("--emit", options.emit,

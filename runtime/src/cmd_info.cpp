@@ -139,8 +139,8 @@ void printWorkspace(const gradc_model &model, int64_t batch) {
 int runInfo(const gradc_model &model, const Options &options) {
   fmt::print("model: {}\n", model.name);
   fmt::print("backend: {}, target: {}\n", model.backend, model.target);
-  fmt::print("threads: {} (--threads N chooses another count; the results "
-             "do not depend on it)\n",
+  fmt::print("threads: {} (train, eval, predict and step take --threads N; "
+             "the results do not depend on it)\n",
              availableThreads());
   fmt::print("passes: {}\n",
              model.passes && *model.passes ? model.passes : "none");
