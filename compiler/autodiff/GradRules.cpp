@@ -26,7 +26,9 @@ NodeId GradContext::emitTyped(OpKind op, std::vector<NodeId> inputs,
 }
 
 void applyGradRule(GradContext &g) {
-  const Node &node = g.node();
+  // A copy: emitting backward nodes grows the graph's node vector, which
+  // would leave a reference into it dangling.
+  const Node node = g.node();
   NodeId dy = g.dOutput();
   bool isLoss = node.op == OpKind::SoftmaxCrossEntropy ||
                 node.op == OpKind::MeanSquaredError ||

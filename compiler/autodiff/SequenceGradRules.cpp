@@ -14,7 +14,9 @@
 namespace gradc {
 
 void applySequenceGradRule(GradContext &g) {
-  const Node &node = g.node();
+  // A copy: emitting backward nodes grows the graph's node vector, which
+  // would leave a reference into it dangling.
+  const Node node = g.node();
   NodeId dy = g.dOutput();
 
   switch (node.op) {

@@ -147,7 +147,18 @@ static void buildInPrivateDir(const std::string &inputName,
   fs::path inputPath = workDir / inputName;
   fs::path binaryPath = workDir / "trainer";
   fs::path logPath = workDir / "compiler.log";
-  std::ofstream(inputPath, std::ios::binary) << input;
+  {
+    std::ofstream file(inputPath, std::ios::binary);
+    file << input;
+    file.flush();
+    if (!file) {
+      std::error_code ignored;
+      fs::remove_all(workDir, ignored);
+      throw UserError(SourceLoc{output},
+                      "cannot write the build files next to the output",
+                      "check the free space and the file size limit");
+    }
+  }
 
   std::vector<std::string> argv = std::move(before);
   argv.push_back(inputPath.string());
@@ -172,10 +183,11 @@ static void buildInPrivateDir(const std::string &inputName,
   }
   std::error_code error;
   fs::rename(binaryPath, outPath, error);
+  std::error_code ignored;
+  fs::remove_all(workDir, ignored);
   if (error)
     throw UserError(SourceLoc{output},
                     "cannot write the trainer: " + error.message());
-  fs::remove_all(workDir, error);
 }
 
 void buildTrainer(const std::string &source, const std::string &output,

@@ -108,9 +108,13 @@ std::string runModelPasses(ModelSpec &spec, const Options &options) {
   return applied;
 }
 
+// Writes an --emit output: to stdout for "-", else whole or not at all,
+// through a temporary file beside it that is renamed into place.
 void writeOutput(const std::string &path, const std::string &text) {
   if (path == "-") {
-    std::cout << text;
+    std::cout << text << std::flush;
+    if (!std::cout)
+      throw UserError(SourceLoc{"gradc"}, "cannot write to stdout");
     return;
   }
   // Opening a FIFO would wait for a reader; a device is not an output.
@@ -118,10 +122,36 @@ void writeOutput(const std::string &path, const std::string &text) {
   if (std::filesystem::exists(path, error) &&
       !std::filesystem::is_regular_file(path, error))
     throw UserError(SourceLoc{path}, "the output is not a regular file");
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out)
+
+  std::string temporary = path + ".gradc-partial";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::filesystem::remove(temporary, error);
+      throw UserError(SourceLoc{path}, "cannot write the output file");
+    }
+  }
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
     throw UserError(SourceLoc{path}, "cannot write the output file");
+  }
+}
+
+// The output must not be the model file, and a trainer only replaces a
+// regular file: never a FIFO, a device or a directory.
+void checkOutputPath(const std::string &output, const std::string &model) {
+  SourceLoc commandLine{"gradc"};
+  std::error_code error;
+  if (output != "-" && std::filesystem::equivalent(output, model, error))
+    userError(commandLine,
+              "the output would overwrite the model file '" + model + "'",
+              "name another output with -o");
+  if (output != "-" && std::filesystem::exists(output, error) &&
+      !std::filesystem::is_regular_file(output, error))
+    throw UserError(SourceLoc{output}, "the output is not a regular file");
 }
 
 int compileModel(const Options &options) {
@@ -182,7 +212,9 @@ int compileModel(const Options &options) {
   if (options.emit == "graph") {
     std::ostringstream text;
     printGraph(graph, text);
-    writeOutput(options.output.empty() ? "-" : options.output, text.str());
+    std::string output = options.output.empty() ? "-" : options.output;
+    checkOutputPath(output, options.model);
+    writeOutput(output, text.str());
     return 0;
   }
 
@@ -213,17 +245,13 @@ int compileModel(const Options &options) {
   if (options.emit.empty()) {
     if (output.empty())
       output = std::filesystem::path(options.model).stem().string();
-    std::error_code error;
-    if (std::filesystem::equivalent(output, options.model, error))
-      userError(commandLine, "the trainer would overwrite the model file '" +
-                                 options.model + "'",
-                "name the trainer with -o");
     if (output == "-")
       userError(commandLine, "a trainer cannot be written to stdout",
                 "name the output file with -o");
   } else if (output.empty()) {
     output = "-";
   }
+  checkOutputPath(output, options.model);
 
   BuildOptions build;
   build.optLevel = options.optLevel;

@@ -121,8 +121,6 @@ void optimize(Module &module, TargetMachine &machine, int optLevel) {
                             : optLevel == 1 ? OptimizationLevel::O1
                             : optLevel == 2 ? OptimizationLevel::O2
                                             : OptimizationLevel::O3;
-  // At -O0 the always-inliner still folds the node functions into the
-  // step, so the object has the same shape at every level.
   ModulePassManager passes =
       optLevel == 0 ? builder.buildO0DefaultPipeline(level)
                     : builder.buildPerModuleDefaultPipeline(level);

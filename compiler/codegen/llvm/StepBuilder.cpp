@@ -3,7 +3,9 @@
 // Elementwise loops are built as explicit vector loops: a main loop over
 // whole vectors of the target's register width and a scalar loop for the
 // remainder. The arithmetic follows the C++ backend's expressions operation
-// for operation and without fast-math flags, so both backends round alike.
+// for operation and without fast-math flags; the C++ compiler may still
+// contract a multiply and an add into one FMA where this IR does not, so
+// the two backends agree to rounding, and mostly bit for bit.
 // The few ops that need libm functions without an LLVM intrinsic (erf,
 // expm1, log1p) run the scalar loop only.
 //
@@ -460,7 +462,10 @@ Function *StepBuilder::statementFunction(const Statement &statement) {
       Function::Create(FunctionType::get(Type::getVoidTy(context), {ptrTy},
                                          false),
                        GlobalValue::InternalLinkage, name, module);
-  function->addFnAttr(Attribute::AlwaysInline);
+  // Kept out of line: one call per node costs nothing next to its loop,
+  // and the optimizer then works on many small functions, in time linear
+  // in the model's size, instead of on one huge step.
+  function->addFnAttr(Attribute::NoInline);
   function->addFnAttr(Attribute::NoUnwind);
   nodeFunctions.push_back({function, node.id});
 

@@ -2,9 +2,9 @@
 //
 // Builds the four entry points of gradc_model (forward and train step, in
 // float and double) from a kernel program. Each statement becomes an
-// internal always-inline function of its own, so that the verifier can
-// say which graph node a broken function came from; the optimizer then
-// inlines them into the step.
+// internal function of its own, so that the verifier can say which graph
+// node a broken function came from, and the optimizer's time stays
+// linear in the number of nodes.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GRADC_CODEGEN_LLVM_STEPBUILDER_H
