@@ -88,7 +88,7 @@ private:
                                      std::vector<KernelArg> leading) const;
 
   ElementwiseLoop elementwise(const Node &node) const;
-  std::vector<Statement> axisCopies(const Node &node) const;
+  std::vector<BlockCopy> axisCopies(const Node &node) const;
   KernelCall convCall(const Node &node) const;
   KernelCall sequenceCall(const Node &node) const;
 
@@ -159,7 +159,7 @@ ElementwiseLoop Lowering::elementwise(const Node &node) const {
 // Concat and slice move blocks along one axis of a sample. Viewing a
 // tensor as [outer, axis, inner], each of the `outer` rows is a run of
 // whole blocks that is copied as it is.
-std::vector<Statement> Lowering::axisCopies(const Node &node) const {
+std::vector<BlockCopy> Lowering::axisCopies(const Node &node) const {
   auto axis = static_cast<size_t>(node.attrs.at("axis"));
   const TensorType &whole =
       node.op == OpKind::Concat ? node.type : graph.type(node.inputs[0]);
@@ -171,21 +171,20 @@ std::vector<Statement> Lowering::axisCopies(const Node &node) const {
       inner *= whole.dims[d];
   int64_t wholeRow = whole.dims[axis] * inner;
 
-  std::vector<Statement> copies;
+  std::vector<BlockCopy> copies;
   if (node.op == OpKind::Slice) {
     int64_t offset = static_cast<int64_t>(node.attrs.at("offset")) * inner;
     int64_t length = static_cast<int64_t>(node.attrs.at("size")) * inner;
-    copies.push_back({node.id, BlockCopy{{outer, 0}, node.inputs[0], wholeRow,
-                                         offset, node.id, length, 0,
-                                         length}});
+    copies.push_back(BlockCopy{{outer, 0}, node.inputs[0], wholeRow, offset,
+                               node.id, length, 0, length});
     return copies;
   }
 
   int64_t offset = 0;
   for (NodeId input : node.inputs) {
     int64_t length = graph.type(input).dims[axis] * inner;
-    copies.push_back({node.id, BlockCopy{{outer, 0}, input, length, 0,
-                                         node.id, wholeRow, offset, length}});
+    copies.push_back(BlockCopy{{outer, 0}, input, length, 0, node.id,
+                               wholeRow, offset, length});
     offset += length;
   }
   return copies;
@@ -255,7 +254,7 @@ KernelCall Lowering::sequenceCall(const Node &node) const {
         call(relu ? "rnnReluScan" : "rnnTanhScan",
              withTensors(node, {batch(), size(type.dims[0]),
                                 size(type.dims[1])}));
-    scan.cppTemplateArgs = relu ? "true" : "false";
+    scan.cppTemplate = relu ? "rnnScan<T, true>" : "rnnScan<T, false>";
     return scan;
   }
   case OpKind::RnnTanhScanGrad:
@@ -265,7 +264,8 @@ KernelCall Lowering::sequenceCall(const Node &node) const {
         call(relu ? "rnnReluScanGrad" : "rnnTanhScanGrad",
              withTensors(node, {batch(), size(type.dims[0]),
                                 size(type.dims[1])}));
-    scan.cppTemplateArgs = relu ? "true" : "false";
+    scan.cppTemplate =
+        relu ? "rnnScanGrad<T, true>" : "rnnScanGrad<T, false>";
     return scan;
   }
 
@@ -381,9 +381,10 @@ bool Lowering::lower(const Node &node, Statement &statement) {
 
   case OpKind::Concat:
   case OpKind::Slice: {
-    std::vector<Statement> copies = axisCopies(node);
-    statement = copies.front();
-    extra.assign(copies.begin() + 1, copies.end());
+    std::vector<BlockCopy> copies = axisCopies(node);
+    statement.work = copies.front();
+    for (size_t i = 1; i < copies.size(); ++i)
+      extra.push_back(Statement{node.id, copies[i]});
     return true;
   }
 

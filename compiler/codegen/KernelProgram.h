@@ -32,7 +32,6 @@ struct KernelArg {
   enum class Kind {
     Size,     // an int64_t: `size`
     Real,     // a scalar attribute: `real`, converted to the element type
-    Flag,     // a bool: `integer` is 0 or 1
     Salt,     // a uint64_t constant: `salt`
     Tensor,   // a node's storage: `node`
     Window,   // a gradc::WindowShape: `window`
@@ -42,18 +41,17 @@ struct KernelArg {
   Kind kind = Kind::Size;
   Extent size;
   double real = 0;
-  int64_t integer = 0;
   uint64_t salt = 0;
   NodeId node = -1;
   std::array<int64_t, 10> window{};
 };
 
-// gradc::<kernel><T>(args...) in C++, gradc_<kernel>_f32/_f64 precompiled.
-// A kernel that returns a scalar (a loss, a squared norm) stores it in
-// element 0 of `result`.
+// gradc_<kernel>_f32/_f64 precompiled; in C++ the template
+// gradc::<cppTemplate, or kernel><T>(args...). A kernel that returns a
+// scalar (a loss, a squared norm) stores it in element 0 of `result`.
 struct KernelCall {
   std::string kernel;
-  std::string cppTemplateArgs; // extra template arguments after T, if any
+  std::string cppTemplate; // "rnnScan<T, true>" where the names differ
   std::vector<KernelArg> args;
   NodeId result = -1;
 };

@@ -22,6 +22,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -117,25 +118,26 @@ void writeOutput(const std::string &path, const std::string &text) {
       throw UserError(SourceLoc{"gradc"}, "cannot write to stdout");
     return;
   }
-  // Opening a FIFO would wait for a reader; a device is not an output.
-  std::error_code error;
-  if (std::filesystem::exists(path, error) &&
-      !std::filesystem::is_regular_file(path, error))
-    throw UserError(SourceLoc{path}, "the output is not a regular file");
-
-  std::string temporary = path + ".gradc-partial";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(temporary, error);
-      throw UserError(SourceLoc{path}, "cannot write the output file");
-    }
+  // checkOutputPath() has refused FIFOs, devices and the model file. The
+  // temporary is created exclusively, so nothing planted there is
+  // followed.
+  std::string pattern = path + ".gradc-XXXXXX";
+  int fd = mkstemp(pattern.data());
+  if (fd < 0)
+    throw UserError(SourceLoc{path}, "cannot write the output file");
+  size_t written = 0;
+  while (written < text.size()) {
+    ssize_t now = ::write(fd, text.data() + written, text.size() - written);
+    if (now <= 0 && errno != EINTR)
+      break;
+    written += now > 0 ? static_cast<size_t>(now) : 0;
   }
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
+  bool whole = written == text.size() && ::close(fd) == 0;
+  std::error_code error;
+  if (whole)
+    std::filesystem::rename(pattern, path, error);
+  if (!whole || error) {
+    std::filesystem::remove(pattern, error);
     throw UserError(SourceLoc{path}, "cannot write the output file");
   }
 }

@@ -1,4 +1,4 @@
-//===- FuseElementwise.h - Chains of elementwise ops in one loop -*- C++ -*-===//
+//===- FuseElementwise.h - Elementwise chains in one loop ------*- C++ -*-===//
 //
 // An optimization pass on the differentiated graph: folds each elementwise
 // node that only one elementwise consumer reads into that consumer, as a

@@ -75,7 +75,8 @@ int64_t placeInOrder(const std::vector<Buffer> &buffers,
     taken.clear();
     for (size_t other : placed)
       if (liveTogether(buffer, buffers[other]))
-        taken.emplace_back(offsets[other], offsets[other] + buffers[other].size);
+        taken.emplace_back(offsets[other],
+                           offsets[other] + buffers[other].size);
     std::sort(taken.begin(), taken.end());
 
     int64_t best = -1;
@@ -104,11 +105,13 @@ int64_t packRegion(const std::vector<Buffer> &buffers,
                    std::vector<int64_t> &offsets) {
   auto bySize = [&](size_t a, size_t b) {
     const Buffer &x = buffers[a], &y = buffers[b];
-    return std::tie(y.size, x.first, x.node) < std::tie(x.size, y.first, y.node);
+    return std::tie(y.size, x.first, x.node) <
+           std::tie(x.size, y.first, y.node);
   };
   auto byStart = [&](size_t a, size_t b) {
     const Buffer &x = buffers[a], &y = buffers[b];
-    return std::tie(x.first, y.size, x.node) < std::tie(y.first, x.size, y.node);
+    return std::tie(x.first, y.size, x.node) <
+           std::tie(y.first, x.size, y.node);
   };
   auto byLifetime = [&](size_t a, size_t b) {
     const Buffer &x = buffers[a], &y = buffers[b];

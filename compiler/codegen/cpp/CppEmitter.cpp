@@ -39,7 +39,8 @@ std::string number(double value) { return fmt::format("{:.17g}", value); }
 std::string extent(Extent e) {
   if (e.perSample == 0)
     return std::to_string(e.fixed);
-  std::string text = e.perSample == 1 ? "B" : fmt::format("B * {}", e.perSample);
+  std::string text =
+      e.perSample == 1 ? "B" : fmt::format("B * {}", e.perSample);
   return e.fixed ? fmt::format("{} + {}", text, e.fixed) : text;
 }
 
@@ -162,8 +163,6 @@ std::string StepPrinter::argument(const KernelArg &arg) const {
     return extent(arg.size);
   case KernelArg::Kind::Real:
     return number(arg.real);
-  case KernelArg::Kind::Flag:
-    return arg.integer ? "true" : "false";
   case KernelArg::Kind::Salt:
     return fmt::format("{:#x}ull", arg.salt);
   case KernelArg::Kind::Tensor:
@@ -183,16 +182,10 @@ void StepPrinter::print(const KernelCall &call) {
   std::vector<std::string> args;
   for (const KernelArg &arg : call.args)
     args.push_back(argument(arg));
-  std::string templateArgs = "T";
-  if (!call.cppTemplateArgs.empty())
-    templateArgs += ", " + call.cppTemplateArgs;
-  // Two exported names share one template that takes the variant as a
-  // template argument: rnnTanhScan and rnnReluScan are rnnScan<T, relu>.
-  std::string kernel = call.kernel;
-  if (kernel.starts_with("rnnTanh") || kernel.starts_with("rnnRelu"))
-    kernel = "rnn" + kernel.substr(7);
-  std::string text = fmt::format("gradc::{}<{}>({})", kernel, templateArgs,
-                                 fmt::join(args, ", "));
+  std::string kernel = call.cppTemplate.empty() ? call.kernel + "<T>"
+                                                : call.cppTemplate;
+  std::string text =
+      fmt::format("gradc::{}({})", kernel, fmt::join(args, ", "));
   if (call.result >= 0)
     out << fmt::format("  {}[0] = {};\n", ptr(call.result), text);
   else

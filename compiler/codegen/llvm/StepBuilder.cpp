@@ -315,9 +315,6 @@ void StepBuilder::emit(IRBuilder<> &b, Value *ctx, const KernelCall &call) {
     case KernelArg::Kind::Real:
       args.push_back(ConstantFP::get(b.getDoubleTy(), arg.real));
       break;
-    case KernelArg::Kind::Flag:
-      args.push_back(ConstantInt::get(i32, arg.integer));
-      break;
     case KernelArg::Kind::Salt:
       args.push_back(ConstantInt::get(i64, arg.salt));
       break;
@@ -456,7 +453,9 @@ Function *StepBuilder::statementFunction(const Statement &statement) {
   const Node &node = graph.node(statement.node);
   std::string name = "gradc.node" + std::to_string(node.id) + "." +
                      opName(node.op) + "." + suffix;
-  if (++functionCount, module.getFunction(name))
+  // Concat copies one block per input, each in a function of its own.
+  ++functionCount;
+  if (module.getFunction(name))
     name += "." + std::to_string(functionCount);
   Function *function =
       Function::Create(FunctionType::get(Type::getVoidTy(context), {ptrTy},
