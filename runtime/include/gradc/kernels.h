@@ -14,6 +14,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 // Splitting loops over threads, deterministically.
 #include <gradc/parallel.h>
 
@@ -28,11 +32,12 @@ namespace gradc {
 // to it.
 //
 // op(A) is A[M,K] with rows `lda` apart, or A[K,M] transposed. op(B) is
-// B[K,N] with rows `ldb` apart, or B[N,K] transposed. B is packed into
-// panels of NR columns laid out k-major, so the inner loop streams one
-// contiguous panel while MR rows of C stay in vector registers. A large
-// product splits C over threads, never K, so every thread count gives the
-// same bits.
+// B[K,N] with rows `ldb` apart, or B[N,K] transposed. K is cut into blocks
+// of kGemmDepth. For each block, B is packed into panels of NR columns laid
+// out k-major, small enough to stay in the L1 cache while every MR-row
+// block of C streams past it, its MR x NR sums held in vector registers.
+// A large product splits C over threads, never K, so every thread count
+// gives the same bits.
 // ---------------------------------------------------------------------------
 
 namespace detail {
@@ -42,11 +47,33 @@ namespace detail {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+// The target's widest vector in bytes, and the rows of C a micro-kernel
+// keeps in registers: MR rows of two vectors take 2 * MR of the target's
+// vector registers (32 with AVX-512, 16 otherwise), which leaves room for
+// the two vectors of B and the broadcast element of A.
+#if defined(__AVX512F__)
+constexpr int kGemmVectorBytes = 64;
+constexpr int kGemmRows = 12;
+#elif defined(__AVX__)
+constexpr int kGemmVectorBytes = 32;
+constexpr int kGemmRows = 6;
+#else
+constexpr int kGemmVectorBytes = 16;
+constexpr int kGemmRows = 6;
+#endif
+
+// The greatest depth of one block of K; K is cut into blocks of equal
+// depth. A packed panel then takes at most 32 KiB (256 x 32 floats with
+// AVX-512), which leaves it in a 48 KiB L1 cache beside the rows of A that
+// stream past it; unblocked, a 784-deep panel came from L2 on every use,
+// and the products ran at L2's speed.
+constexpr int64_t kGemmDepth = 256;
+
 template <typename T> struct Gemm {
-  static constexpr int VectorBytes = 64;
+  static constexpr int VectorBytes = kGemmVectorBytes;
   static constexpr int Lanes = VectorBytes / sizeof(T);
-  static constexpr int NR = 2 * Lanes; // columns of C per micro-kernel
-  static constexpr int MR = 4;         // rows of C per micro-kernel
+  static constexpr int NR = 2 * Lanes;  // columns of C per micro-kernel
+  static constexpr int MR = kGemmRows;  // rows of C per micro-kernel
   typedef T Vec __attribute__((vector_size(VectorBytes)));
 
   __attribute__((always_inline)) static Vec load(const T *p) {
@@ -59,15 +86,31 @@ template <typename T> struct Gemm {
     std::memcpy(p, &v, sizeof(Vec));
   }
 
-  // Computes R rows of one NR-wide panel of C, adding them to C when
-  // `accumulate` is set. Element (r, k) of op(A) is at
-  // a[r * rowStep + k * kStep]; only the first `columns` are stored.
+  // Computes R rows of one NR-wide panel of C over `depth` values of k,
+  // starting from the values in C when `accumulate` is set and from zero
+  // otherwise. Element (r, k) of op(A) is at a[r * rowStep + k * kStep];
+  // only the first `columns` of C are read and written.
   template <int R>
-  static void microKernel(int64_t K, const T *a, int64_t rowStep,
+  static void microKernel(int64_t depth, const T *a, int64_t rowStep,
                           int64_t kStep, const T *panel, T *c, int64_t ldc,
                           int64_t columns, bool accumulate) {
     Vec acc[R][2] = {};
-    for (int64_t k = 0; k < K; ++k) {
+    if (accumulate) {
+      for (int r = 0; r < R; ++r) {
+        const T *cRow = c + r * ldc;
+        if (columns == NR) {
+          acc[r][0] = load(cRow);
+          acc[r][1] = load(cRow + Lanes);
+          continue;
+        }
+        T row[NR] = {};
+        std::copy(cRow, cRow + columns, row);
+        acc[r][0] = load(row);
+        acc[r][1] = load(row + Lanes);
+      }
+    }
+
+    for (int64_t k = 0; k < depth; ++k) {
       Vec b0 = load(panel + k * NR);
       Vec b1 = load(panel + k * NR + Lanes);
       for (int r = 0; r < R; ++r) {
@@ -80,10 +123,6 @@ template <typename T> struct Gemm {
     for (int r = 0; r < R; ++r) {
       T *cRow = c + r * ldc;
       if (columns == NR) {
-        if (accumulate) {
-          acc[r][0] += load(cRow);
-          acc[r][1] += load(cRow + Lanes);
-        }
         store(cRow, acc[r][0]);
         store(cRow + Lanes, acc[r][1]);
         continue;
@@ -91,25 +130,84 @@ template <typename T> struct Gemm {
       T row[NR];
       store(row, acc[r][0]);
       store(row + Lanes, acc[r][1]);
-      for (int64_t j = 0; j < columns; ++j)
-        cRow[j] = accumulate ? cRow[j] + row[j] : row[j];
+      std::copy(row, row + columns, cRow);
     }
   }
 
-  // Packs the `columns` columns of op(B) from column n on into one panel,
-  // k-major, zero-padding it to NR columns.
-  static void packPanel(int64_t K, const T *B, int64_t ldb, bool transB,
-                        int64_t n, int64_t columns, T *panel) {
-    for (int64_t k = 0; k < K; ++k) {
-      T *row = panel + k * NR;
-      if (transB)
-        for (int64_t j = 0; j < columns; ++j)
-          row[j] = B[(n + j) * ldb + k];
-      else
-        for (int64_t j = 0; j < columns; ++j)
-          row[j] = B[k * ldb + n + j];
-      std::fill(row + columns, row + NR, T(0));
+  // The micro-kernel for the `rows` (1 to MR) rows left in a block.
+  template <int R = MR>
+  static void microKernelRows(int64_t rows, int64_t depth, const T *a,
+                              int64_t rowStep, int64_t kStep,
+                              const T *panel, T *c, int64_t ldc,
+                              int64_t columns, bool accumulate) {
+    if constexpr (R > 1) {
+      if (rows < R)
+        return microKernelRows<R - 1>(rows, depth, a, rowStep, kStep,
+                                      panel, c, ldc, columns, accumulate);
     }
+    microKernel<R>(depth, a, rowStep, kStep, panel, c, ldc, columns,
+                   accumulate);
+  }
+
+  // Packs rows k0 to k0 + depth of the `columns` columns of op(B) from
+  // column n on into one panel, k-major, zero-padding it to NR columns.
+  static void packPanel(int64_t k0, int64_t depth, const T *B, int64_t ldb,
+                        bool transB, int64_t n, int64_t columns, T *panel) {
+    if (!transB) {
+      for (int64_t k = 0; k < depth; ++k) {
+        const T *row = B + (k0 + k) * ldb + n;
+        std::copy(row, row + columns, panel + k * NR);
+        std::fill(panel + k * NR + columns, panel + (k + 1) * NR, T(0));
+      }
+      return;
+    }
+    if (packTransposedFast(k0, depth, B, ldb, n, columns, panel))
+      return;
+
+    // Column j of the panel is row n + j of B: read along it.
+    for (int64_t j = 0; j < columns; ++j) {
+      const T *column = B + (n + j) * ldb + k0;
+      for (int64_t k = 0; k < depth; ++k)
+        panel[k * NR + j] = column[k];
+    }
+    for (int64_t k = 0; k < depth; ++k)
+      std::fill(panel + k * NR + columns, panel + (k + 1) * NR, T(0));
+  }
+
+  // A full float panel of B^T with AVX-512's gathers: each k row of the
+  // panel is two gathers down 16 rows of B. A dense layer's forward
+  // product packs its weights this way on every call, and scalar copies
+  // took a quarter of its time at batch 64. Returns false where it does
+  // not apply.
+  static bool packTransposedFast(int64_t k0, int64_t depth, const T *B,
+                                 int64_t ldb, int64_t n, int64_t columns,
+                                 T *panel) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == 4 && Lanes == 16) {
+      if (columns != NR || ldb * NR >= (int64_t{1} << 31))
+        return false;
+      const __m512i rows = _mm512_mullo_epi32(
+          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                            14, 15),
+          _mm512_set1_epi32(static_cast<int>(ldb)));
+      // The masked form, with every lane on: GCC warns that the unmasked
+      // one reads an uninitialized register.
+      const __m512 zero = _mm512_setzero_ps();
+      const T *low = B + n * ldb + k0;
+      const T *high = low + 16 * ldb;
+      for (int64_t k = 0; k < depth; ++k) {
+        _mm512_storeu_ps(panel + k * NR, _mm512_mask_i32gather_ps(
+                                             zero, 0xffff, rows, low + k, 4));
+        _mm512_storeu_ps(
+            panel + k * NR + 16,
+            _mm512_mask_i32gather_ps(zero, 0xffff, rows, high + k, 4));
+      }
+      return true;
+    }
+#endif
+    (void)k0, (void)depth, (void)B, (void)ldb, (void)n, (void)columns;
+    (void)panel;
+    return false;
   }
 
   static void run(int64_t M, int64_t N, int64_t K, const T *A, int64_t lda,
@@ -122,51 +220,46 @@ template <typename T> struct Gemm {
       return;
     }
 
-    // Element (i, k) of op(A) is at a + i * rowStep + k * kStep.
+    // Element (i, k) of op(A) is at A + i * rowStep + k * kStep.
     const int64_t rowStep = transA ? 1 : lda;
     const int64_t kStep = transA ? lda : 1;
 
-    // C is computed in blocks of MR rows of one panel, panel by panel. The
-    // threads split the blocks; each packs the panels its blocks need, one
-    // at a time, so that a parallel product needs no barrier. Every element
-    // of C is one thread's sum over all of K, in the same order whatever
-    // the split.
+    // C is computed in blocks of at most MR rows of one panel, panel by
+    // panel, one block of K after the other. The row blocks are cut as
+    // evenly as they go (64 rows: four of 11, two of 10), which keeps the
+    // narrow micro-kernels of a remainder out of the common sizes. The threads split the blocks of C;
+    // each packs the panels its blocks need, one at a time, so that a
+    // parallel product needs no barrier. Every element of C is one
+    // thread's sum over all of K, in the same order whatever the split.
     const int64_t panels = (N + NR - 1) / NR;
     const int64_t rowBlocks = (M + MR - 1) / MR;
+    const int64_t kBlocks = (K + kGemmDepth - 1) / kGemmDepth;
     parallelRanges(
         panels * rowBlocks, M * N * K,
         [&](int64_t first, int64_t last) {
           thread_local std::vector<T> packed;
-          packed.resize(static_cast<size_t>(K * NR));
+          packed.resize(
+              static_cast<size_t>(std::min(K, kGemmDepth) * NR));
           T *panel = packed.data();
-          int64_t packedPanel = -1;
-          for (int64_t block = first; block < last; ++block) {
-            const int64_t p = block / rowBlocks;
-            const int64_t i = block % rowBlocks * MR;
-            const int64_t columns = std::min<int64_t>(NR, N - p * NR);
-            if (p != packedPanel) {
-              packPanel(K, B, ldb, transB, p * NR, columns, panel);
-              packedPanel = p;
-            }
-            const T *a = A + i * rowStep;
-            T *c = C + i * ldc + p * NR;
-            switch (std::min<int64_t>(MR, M - i)) {
-            case MR:
-              microKernel<MR>(K, a, rowStep, kStep, panel, c, ldc, columns,
-                              accumulate);
-              break;
-            case 3:
-              microKernel<3>(K, a, rowStep, kStep, panel, c, ldc, columns,
-                             accumulate);
-              break;
-            case 2:
-              microKernel<2>(K, a, rowStep, kStep, panel, c, ldc, columns,
-                             accumulate);
-              break;
-            case 1:
-              microKernel<1>(K, a, rowStep, kStep, panel, c, ldc, columns,
-                             accumulate);
-              break;
+          for (int64_t kBlock = 0; kBlock < kBlocks; ++kBlock) {
+            const int64_t k0 = K * kBlock / kBlocks;
+            const int64_t depth = K * (kBlock + 1) / kBlocks - k0;
+            int64_t packedPanel = -1;
+            for (int64_t block = first; block < last; ++block) {
+              const int64_t p = block / rowBlocks;
+              const int64_t rowBlock = block % rowBlocks;
+              const int64_t i = M * rowBlock / rowBlocks;
+              const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
+              const int64_t columns = std::min<int64_t>(NR, N - p * NR);
+              if (p != packedPanel) {
+                packPanel(k0, depth, B, ldb, transB, p * NR, columns,
+                          panel);
+                packedPanel = p;
+              }
+              microKernelRows(rows, depth,
+                              A + i * rowStep + k0 * kStep, rowStep, kStep,
+                              panel, C + i * ldc + p * NR, ldc, columns,
+                              accumulate || k0 > 0);
             }
           }
         },
@@ -280,7 +373,7 @@ template <typename T> T squaredNorm(int64_t n, const T *values) {
     for (; i + Lanes <= end; i += Lanes)
       for (int j = 0; j < Lanes; ++j)
         lane[j] += static_cast<double>(values[i + j]) * values[i + j];
-    for (int j = 0; i < end; ++i, ++j)
+    for (int j = 0; i < end && j < Lanes; ++i, ++j)
       lane[j] += static_cast<double>(values[i]) * values[i];
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
            ((lane[4] + lane[5]) + (lane[6] + lane[7]));
