@@ -81,17 +81,22 @@ TEST_CASE("matrix products match naive loops at every blocking remainder",
 
 TEST_CASE("float products agree with double products", "[kernels]") {
   std::mt19937 rng(5);
-  const int64_t M = 37, N = 50, K = 300;
-  auto x = randomMatrix(M, K, rng);
-  auto w = randomMatrix(N, K, rng);
-  std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end());
-  std::vector<float> yf(M * N);
-  std::vector<double> y(M * N);
+  // 10 columns take the one-vector panels; 64 the two-vector ones, which
+  // AVX-512 packs from the transposed weights with gathers.
+  for (int64_t N : {10, 50, 64}) {
+    CAPTURE(N);
+    const int64_t M = 37, K = 300;
+    auto x = randomMatrix(M, K, rng);
+    auto w = randomMatrix(N, K, rng);
+    std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end());
+    std::vector<float> yf(M * N);
+    std::vector<double> y(M * N);
 
-  gradc::matmulNT<float>(M, N, K, xf.data(), wf.data(), yf.data());
-  gradc::matmulNT<double>(M, N, K, x.data(), w.data(), y.data());
-  for (size_t i = 0; i < y.size(); ++i)
-    CHECK(yf[i] == Approx(y[i]).margin(1e-3));
+    gradc::matmulNT<float>(M, N, K, xf.data(), wf.data(), yf.data());
+    gradc::matmulNT<double>(M, N, K, x.data(), w.data(), y.data());
+    for (size_t i = 0; i < y.size(); ++i)
+      CHECK(yf[i] == Approx(y[i]).margin(1e-3));
+  }
 }
 
 TEST_CASE("softmax cross-entropy is exact on a small case", "[kernels]") {

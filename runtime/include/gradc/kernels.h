@@ -72,8 +72,7 @@ constexpr int64_t kGemmDepth = 256;
 template <typename T> struct Gemm {
   static constexpr int VectorBytes = kGemmVectorBytes;
   static constexpr int Lanes = VectorBytes / sizeof(T);
-  static constexpr int NR = 2 * Lanes;  // columns of C per micro-kernel
-  static constexpr int MR = kGemmRows;  // rows of C per micro-kernel
+  static constexpr int MR = kGemmRows; // rows of C per micro-kernel
   typedef T Vec __attribute__((vector_size(VectorBytes)));
 
   __attribute__((always_inline)) static Vec load(const T *p) {
@@ -86,71 +85,71 @@ template <typename T> struct Gemm {
     std::memcpy(p, &v, sizeof(Vec));
   }
 
-  // Computes R rows of one NR-wide panel of C over `depth` values of k,
-  // starting from the values in C when `accumulate` is set and from zero
-  // otherwise. Element (r, k) of op(A) is at a[r * rowStep + k * kStep];
-  // only the first `columns` of C are read and written.
-  template <int R>
+  // Computes R rows of one panel of C, V vectors wide (NR = V * Lanes
+  // columns), over `depth` values of k, starting from the values in C
+  // when `accumulate` is set and from zero otherwise. Element (r, k) of
+  // op(A) is at a[r * rowStep + k * kStep]; only the first `columns` of C
+  // are read and written.
+  template <int V, int R>
   static void microKernel(int64_t depth, const T *a, int64_t rowStep,
                           int64_t kStep, const T *panel, T *c, int64_t ldc,
                           int64_t columns, bool accumulate) {
-    Vec acc[R][2] = {};
+    constexpr int NR = V * Lanes;
+    Vec acc[R][V] = {};
     if (accumulate) {
       for (int r = 0; r < R; ++r) {
-        const T *cRow = c + r * ldc;
-        if (columns == NR) {
-          acc[r][0] = load(cRow);
-          acc[r][1] = load(cRow + Lanes);
-          continue;
-        }
         T row[NR] = {};
-        std::copy(cRow, cRow + columns, row);
-        acc[r][0] = load(row);
-        acc[r][1] = load(row + Lanes);
+        const T *cRow = c + r * ldc;
+        if (columns != NR) {
+          std::copy(cRow, cRow + columns, row);
+          cRow = row;
+        }
+        for (int v = 0; v < V; ++v)
+          acc[r][v] = load(cRow + v * Lanes);
       }
     }
 
     for (int64_t k = 0; k < depth; ++k) {
-      Vec b0 = load(panel + k * NR);
-      Vec b1 = load(panel + k * NR + Lanes);
+      Vec b[V];
+      for (int v = 0; v < V; ++v)
+        b[v] = load(panel + k * NR + v * Lanes);
       for (int r = 0; r < R; ++r) {
         T scalar = a[r * rowStep + k * kStep];
-        acc[r][0] += scalar * b0;
-        acc[r][1] += scalar * b1;
+        for (int v = 0; v < V; ++v)
+          acc[r][v] += scalar * b[v];
       }
     }
 
     for (int r = 0; r < R; ++r) {
-      T *cRow = c + r * ldc;
-      if (columns == NR) {
-        store(cRow, acc[r][0]);
-        store(cRow + Lanes, acc[r][1]);
-        continue;
-      }
       T row[NR];
-      store(row, acc[r][0]);
-      store(row + Lanes, acc[r][1]);
-      std::copy(row, row + columns, cRow);
+      T *cRow = columns == NR ? c + r * ldc : row;
+      for (int v = 0; v < V; ++v)
+        store(cRow + v * Lanes, acc[r][v]);
+      if (columns != NR)
+        std::copy(row, row + columns, c + r * ldc);
     }
   }
 
   // The micro-kernel for the `rows` (1 to MR) rows left in a block.
-  template <int R = MR>
+  template <int V, int R = MR>
   static void microKernelRows(int64_t rows, int64_t depth, const T *a,
                               int64_t rowStep, int64_t kStep,
                               const T *panel, T *c, int64_t ldc,
                               int64_t columns, bool accumulate) {
     if constexpr (R > 1) {
       if (rows < R)
-        return microKernelRows<R - 1>(rows, depth, a, rowStep, kStep,
-                                      panel, c, ldc, columns, accumulate);
+        return microKernelRows<V, R - 1>(rows, depth, a, rowStep, kStep,
+                                         panel, c, ldc, columns,
+                                         accumulate);
     }
-    microKernel<R>(depth, a, rowStep, kStep, panel, c, ldc, columns,
-                   accumulate);
+    microKernel<V, R>(depth, a, rowStep, kStep, panel, c, ldc, columns,
+                      accumulate);
   }
 
   // Packs rows k0 to k0 + depth of the `columns` columns of op(B) from
-  // column n on into one panel, k-major, zero-padding it to NR columns.
+  // column n on into one panel NR columns wide, k-major, zero-padding
+  // each row.
+  template <int NR>
   static void packPanel(int64_t k0, int64_t depth, const T *B, int64_t ldb,
                         bool transB, int64_t n, int64_t columns, T *panel) {
     if (!transB) {
@@ -161,7 +160,8 @@ template <typename T> struct Gemm {
       }
       return;
     }
-    if (packTransposedFast(k0, depth, B, ldb, n, columns, panel))
+    if (NR == 32 && columns == NR &&
+        packTransposedFast(k0, depth, B, ldb, n, panel))
       return;
 
     // Column j of the panel is row n + j of B: read along it.
@@ -174,17 +174,16 @@ template <typename T> struct Gemm {
       std::fill(panel + k * NR + columns, panel + (k + 1) * NR, T(0));
   }
 
-  // A full float panel of B^T with AVX-512's gathers: each k row of the
-  // panel is two gathers down 16 rows of B. A dense layer's forward
+  // A 32-column float panel of B^T with AVX-512's gathers: each k row of
+  // the panel is two gathers down 16 rows of B. A dense layer's forward
   // product packs its weights this way on every call, and scalar copies
   // took a quarter of its time at batch 64. Returns false where it does
   // not apply.
   static bool packTransposedFast(int64_t k0, int64_t depth, const T *B,
-                                 int64_t ldb, int64_t n, int64_t columns,
-                                 T *panel) {
+                                 int64_t ldb, int64_t n, T *panel) {
 #if defined(__AVX512F__)
-    if constexpr (sizeof(T) == 4 && Lanes == 16) {
-      if (columns != NR || ldb * NR >= (int64_t{1} << 31))
+    if constexpr (sizeof(T) == 4) {
+      if (ldb * 32 >= (int64_t{1} << 31))
         return false;
       const __m512i rows = _mm512_mullo_epi32(
           _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
@@ -196,17 +195,16 @@ template <typename T> struct Gemm {
       const T *low = B + n * ldb + k0;
       const T *high = low + 16 * ldb;
       for (int64_t k = 0; k < depth; ++k) {
-        _mm512_storeu_ps(panel + k * NR, _mm512_mask_i32gather_ps(
+        _mm512_storeu_ps(panel + k * 32, _mm512_mask_i32gather_ps(
                                              zero, 0xffff, rows, low + k, 4));
         _mm512_storeu_ps(
-            panel + k * NR + 16,
+            panel + k * 32 + 16,
             _mm512_mask_i32gather_ps(zero, 0xffff, rows, high + k, 4));
       }
       return true;
     }
 #endif
-    (void)k0, (void)depth, (void)B, (void)ldb, (void)n, (void)columns;
-    (void)panel;
+    (void)k0, (void)depth, (void)B, (void)ldb, (void)n, (void)panel;
     return false;
   }
 
@@ -220,6 +218,23 @@ template <typename T> struct Gemm {
       return;
     }
 
+    // A product at most one vector wide (a classifier's 10 outputs) uses
+    // panels one vector wide: in the usual two, most lanes would be
+    // padding.
+    if (N <= Lanes)
+      runPanels<1>(M, N, K, A, lda, transA, B, ldb, transB, C, ldc,
+                   accumulate);
+    else
+      runPanels<2>(M, N, K, A, lda, transA, B, ldb, transB, C, ldc,
+                   accumulate);
+  }
+
+  template <int V>
+  static void runPanels(int64_t M, int64_t N, int64_t K, const T *A,
+                        int64_t lda, bool transA, const T *B, int64_t ldb,
+                        bool transB, T *C, int64_t ldc, bool accumulate) {
+    constexpr int NR = V * Lanes;
+
     // Element (i, k) of op(A) is at A + i * rowStep + k * kStep.
     const int64_t rowStep = transA ? 1 : lda;
     const int64_t kStep = transA ? lda : 1;
@@ -227,10 +242,11 @@ template <typename T> struct Gemm {
     // C is computed in blocks of at most MR rows of one panel, panel by
     // panel, one block of K after the other. The row blocks are cut as
     // evenly as they go (64 rows: four of 11, two of 10), which keeps the
-    // narrow micro-kernels of a remainder out of the common sizes. The threads split the blocks of C;
-    // each packs the panels its blocks need, one at a time, so that a
-    // parallel product needs no barrier. Every element of C is one
-    // thread's sum over all of K, in the same order whatever the split.
+    // narrow micro-kernels of a remainder out of the common sizes. The
+    // threads split the blocks of C; each packs the panels its blocks
+    // need, one at a time, so that a parallel product needs no barrier.
+    // Every element of C is one thread's sum over all of K, in the same
+    // order whatever the split.
     const int64_t panels = (N + NR - 1) / NR;
     const int64_t rowBlocks = (M + MR - 1) / MR;
     const int64_t kBlocks = (K + kGemmDepth - 1) / kGemmDepth;
@@ -238,8 +254,7 @@ template <typename T> struct Gemm {
         panels * rowBlocks, M * N * K,
         [&](int64_t first, int64_t last) {
           thread_local std::vector<T> packed;
-          packed.resize(
-              static_cast<size_t>(std::min(K, kGemmDepth) * NR));
+          packed.resize(static_cast<size_t>(std::min(K, kGemmDepth) * NR));
           T *panel = packed.data();
           for (int64_t kBlock = 0; kBlock < kBlocks; ++kBlock) {
             const int64_t k0 = K * kBlock / kBlocks;
@@ -252,14 +267,14 @@ template <typename T> struct Gemm {
               const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
               const int64_t columns = std::min<int64_t>(NR, N - p * NR);
               if (p != packedPanel) {
-                packPanel(k0, depth, B, ldb, transB, p * NR, columns,
-                          panel);
+                packPanel<NR>(k0, depth, B, ldb, transB, p * NR, columns,
+                              panel);
                 packedPanel = p;
               }
-              microKernelRows(rows, depth,
-                              A + i * rowStep + k0 * kStep, rowStep, kStep,
-                              panel, C + i * ldc + p * NR, ldc, columns,
-                              accumulate || k0 > 0);
+              microKernelRows<V>(rows, depth, A + i * rowStep + k0 * kStep,
+                                 rowStep, kStep, panel,
+                                 C + i * ldc + p * NR, ldc, columns,
+                                 accumulate || k0 > 0);
             }
           }
         },
