@@ -222,17 +222,52 @@ template <typename T> struct Gemm {
     // panels one vector wide: in the usual two, most lanes would be
     // padding.
     if (N <= Lanes)
-      runPanels<1>(M, N, K, A, lda, transA, B, ldb, transB, C, ldc,
+      runPanels<1>(M, N, K, A, lda, transA, B, ldb, transB, nullptr, C, ldc,
                    accumulate);
     else
-      runPanels<2>(M, N, K, A, lda, transA, B, ldb, transB, C, ldc,
+      runPanels<2>(M, N, K, A, lda, transA, B, ldb, transB, nullptr, C, ldc,
                    accumulate);
   }
 
+  // Packs op(B)[K,N] once, every panel over all of K, for many products
+  // by the same matrix: a recurrence multiplies by W_hh at every step.
+  static void pack(int64_t N, int64_t K, const T *B, int64_t ldb,
+                   bool transB, std::vector<T> &packed) {
+    const int64_t NR = N <= Lanes ? Lanes : 2 * Lanes;
+    const int64_t panels = (N + NR - 1) / NR;
+    packed.resize(static_cast<size_t>(panels * K * NR));
+    for (int64_t p = 0; p < panels; ++p) {
+      const int64_t columns = std::min(NR, N - p * NR);
+      T *panel = packed.data() + p * K * NR;
+      if (NR == Lanes)
+        packPanel<Lanes>(0, K, B, ldb, transB, p * NR, columns, panel);
+      else
+        packPanel<2 * Lanes>(0, K, B, ldb, transB, p * NR, columns, panel);
+    }
+  }
+
+  // run() with op(B) packed by pack(N, K, ...); the same bits.
+  static void runPacked(int64_t M, int64_t N, int64_t K, const T *A,
+                        int64_t lda, bool transA, const T *packed, T *C,
+                        int64_t ldc, bool accumulate = false) {
+    if (K == 0)
+      return run(M, N, K, A, lda, transA, nullptr, 0, false, C, ldc,
+                 accumulate);
+    if (N <= Lanes)
+      runPanels<1>(M, N, K, A, lda, transA, nullptr, 0, false, packed, C,
+                   ldc, accumulate);
+    else
+      runPanels<2>(M, N, K, A, lda, transA, nullptr, 0, false, packed, C,
+                   ldc, accumulate);
+  }
+
+  // The product with panels V vectors wide, packed here from B, or taken
+  // from `prepacked` (pack()'s layout) when it is not null.
   template <int V>
   static void runPanels(int64_t M, int64_t N, int64_t K, const T *A,
                         int64_t lda, bool transA, const T *B, int64_t ldb,
-                        bool transB, T *C, int64_t ldc, bool accumulate) {
+                        bool transB, const T *prepacked, T *C, int64_t ldc,
+                        bool accumulate) {
     constexpr int NR = V * Lanes;
 
     // Element (i, k) of op(A) is at A + i * rowStep + k * kStep.
@@ -254,8 +289,10 @@ template <typename T> struct Gemm {
         panels * rowBlocks, M * N * K,
         [&](int64_t first, int64_t last) {
           thread_local std::vector<T> packed;
-          packed.resize(static_cast<size_t>(std::min(K, kGemmDepth) * NR));
-          T *panel = packed.data();
+          if (!prepacked)
+            packed.resize(
+                static_cast<size_t>(std::min(K, kGemmDepth) * NR));
+          const T *panel = packed.data();
           for (int64_t kBlock = 0; kBlock < kBlocks; ++kBlock) {
             const int64_t k0 = K * kBlock / kBlocks;
             const int64_t depth = K * (kBlock + 1) / kBlocks - k0;
@@ -266,9 +303,11 @@ template <typename T> struct Gemm {
               const int64_t i = M * rowBlock / rowBlocks;
               const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
               const int64_t columns = std::min<int64_t>(NR, N - p * NR);
-              if (p != packedPanel) {
+              if (prepacked) {
+                panel = prepacked + (p * K + k0) * NR;
+              } else if (p != packedPanel) {
                 packPanel<NR>(k0, depth, B, ldb, transB, p * NR, columns,
-                              panel);
+                              packed.data());
                 packedPanel = p;
               }
               microKernelRows<V>(rows, depth, A + i * rowStep + k0 * kStep,

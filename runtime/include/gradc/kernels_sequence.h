@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 namespace gradc {
 
@@ -131,12 +132,14 @@ template <typename T, bool Relu>
 void rnnScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
              T *hs) {
   const int64_t sampleStride = steps * H;
+  std::vector<T> packedWhhT; // W_hh^T, packed once for every step
+  detail::Gemm<T>::pack(H, H, whh, H, true, packedWhhT);
   for (int64_t t = 0; t < steps; ++t) {
     // h_{t-1} W_hh^T for the whole batch, written where h_t goes.
     T *ht = hs + t * H;
     if (t > 0)
-      detail::Gemm<T>::run(B, H, H, hs + (t - 1) * H, sampleStride, false, whh,
-                           H, true, ht, sampleStride);
+      detail::Gemm<T>::runPacked(B, H, H, hs + (t - 1) * H, sampleStride,
+                                 false, packedWhhT.data(), ht, sampleStride);
 
     parallelRanges(B, B * H * 4, [&](int64_t first, int64_t last) {
       for (int64_t b = first; b < last; ++b) {
@@ -164,6 +167,8 @@ template <typename T, bool Relu>
 void rnnScanGrad(int64_t B, int64_t steps, int64_t H, const T *dhs, const T *hs,
                  const T *whh, T *dpre) {
   const int64_t sampleStride = steps * H;
+  std::vector<T> packedWhh; // packed once for every step
+  detail::Gemm<T>::pack(H, H, whh, H, false, packedWhh);
   for (int64_t t = steps - 1; t >= 0; --t) {
     // The product of step t + 1 was written into dpre_t's place.
     parallelRanges(B, B * H, [&](int64_t first, int64_t last) {
@@ -184,8 +189,9 @@ void rnnScanGrad(int64_t B, int64_t steps, int64_t H, const T *dhs, const T *hs,
     // dpre_t W_hh, the gradient reaching h_{t-1} through step t, goes where
     // dpre_{t-1} will be written, which saves a buffer.
     if (t > 0)
-      detail::Gemm<T>::run(B, H, H, dpre + t * H, sampleStride, false, whh, H,
-                           false, dpre + (t - 1) * H, sampleStride);
+      detail::Gemm<T>::runPacked(B, H, H, dpre + t * H, sampleStride, false,
+                                 packedWhh.data(), dpre + (t - 1) * H,
+                                 sampleStride);
   }
 }
 
@@ -258,12 +264,15 @@ void lstmScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
   const int64_t W = LstmStateWidth * H;
   const int64_t sampleStride = steps * W;
   const int64_t preStride = steps * 4 * H;
+  std::vector<T> packedWhhT; // W_hh^T, packed once for every step
+  detail::Gemm<T>::pack(4 * H, H, whh, H, true, packedWhhT);
   for (int64_t t = 0; t < steps; ++t) {
     // h_{t-1} W_hh^T for the whole batch, written into the gate slots.
     T *st = state + t * W;
     if (t > 0)
-      detail::Gemm<T>::run(B, 4 * H, H, state + (t - 1) * W + 5 * H,
-                           sampleStride, false, whh, H, true, st, sampleStride);
+      detail::Gemm<T>::runPacked(B, 4 * H, H, state + (t - 1) * W + 5 * H,
+                                 sampleStride, false, packedWhhT.data(), st,
+                                 sampleStride);
 
     parallelRanges(B, B * H * 16, [&](int64_t first, int64_t last) {
       for (int64_t b = first; b < last; ++b) {
@@ -302,6 +311,8 @@ void lstmScanGrad(int64_t B, int64_t steps, int64_t H, const T *dstate,
   const int64_t W = LstmStateWidth * H;
   const int64_t sampleStride = steps * W;
   const int64_t preStride = steps * 4 * H;
+  std::vector<T> packedWhh; // packed once for every step
+  detail::Gemm<T>::pack(H, 4 * H, whh, H, false, packedWhh);
   for (int64_t t = steps - 1; t >= 0; --t) {
     const bool last = t + 1 == steps, first = t == 0;
     parallelRanges(B, B * H * 16, [&](int64_t firstSample, int64_t lastSample) {
@@ -331,8 +342,9 @@ void lstmScanGrad(int64_t B, int64_t steps, int64_t H, const T *dstate,
     // dpre_t W_hh, the gradient reaching h_{t-1} through step t, goes into
     // the i slot of dpre_{t-1}.
     if (t > 0)
-      detail::Gemm<T>::run(B, H, 4 * H, dpre + t * 4 * H, preStride, false, whh,
-                           H, false, dpre + (t - 1) * 4 * H, preStride);
+      detail::Gemm<T>::runPacked(B, H, 4 * H, dpre + t * 4 * H, preStride,
+                                 false, packedWhh.data(),
+                                 dpre + (t - 1) * 4 * H, preStride);
   }
 }
 
