@@ -82,7 +82,7 @@ std::string elementExpression(const FusedStep &step,
   case OpKind::Relu:
     return fmt::format("{0} > T(0) ? {0} : T(0)", x[0]);
   case OpKind::Sigmoid:
-    return fmt::format("T(1) / (T(1) + std::exp(-{}))", x[0]);
+    return fmt::format("gradc::sigmoid<T>({})", x[0]);
   case OpKind::Tanh:
     return fmt::format("std::tanh({})", x[0]);
   case OpKind::ReluGrad:
@@ -90,7 +90,9 @@ std::string elementExpression(const FusedStep &step,
   case OpKind::SigmoidGrad:
     return fmt::format("{0} * {1} * (T(1) - {1})", x[0], x[1]);
   case OpKind::TanhGrad:
-    return fmt::format("{0} * (T(1) - {1} * {1})", x[0], x[1]);
+    // 1 - y * y with one rounding, as the LLVM backend writes it: left
+    // to itself, the C++ compiler fuses it in some loops and not others.
+    return fmt::format("{0} * std::fma(-{1}, {1}, T(1))", x[0], x[1]);
   case OpKind::LeakyRelu:
     return fmt::format("gradc::leakyRelu<T>({}, {})", x[0], alpha);
   case OpKind::Elu:

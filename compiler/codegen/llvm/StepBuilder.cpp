@@ -110,6 +110,10 @@ private:
   Value *intrinsic(IRBuilder<> &b, Intrinsic::ID id, Value *x) {
     return b.CreateUnaryIntrinsic(id, x);
   }
+  Value *fma(IRBuilder<> &b, Value *x, Value *y, Value *z) {
+    return b.CreateIntrinsic(Intrinsic::fma, {x->getType()}, {x, y, z});
+  }
+  Value *sigmoid(IRBuilder<> &b, Value *x);
 
   Module &module;
   LLVMContext &context;
@@ -225,6 +229,61 @@ Value *StepBuilder::libmCall(IRBuilder<> &b, const char *name, Value *x) {
   return b.CreateCall(callee, {x});
 }
 
+// gradc::sigmoid of runtime/include/gradc/vector_exp.h, operation for
+// operation, so that both backends give the same bits: exp(-x) as 2^k
+// times a Taylor polynomial in r = -x - k ln 2, then 1 / (1 + exp(-x)).
+Value *StepBuilder::sigmoid(IRBuilder<> &b, Value *x) {
+  Type *type = x->getType();
+  const bool isFloat = element->isFloatTy();
+  Type *integer = isFloat ? i32 : i64;
+  Type *integers = type->getWithNewType(integer);
+
+  // ExpParts<float> and ExpParts<double>; the float constants are the
+  // float literals there, widened exactly.
+  const double lowest = isFloat ? -87.0 : -708.0;
+  const double highest = isFloat ? 88.0 : 709.0;
+  const double ln2High = isFloat ? double(0.693359375f)
+                                 : 6.93147180369123816490e-01;
+  const double ln2Low = isFloat ? double(-2.12194440e-4f)
+                                : 1.90821492927058770002e-10;
+  const double rounder = isFloat ? 12582912.0 : 6755399441055744.0;
+  const int degree = isFloat ? 7 : 13;
+  const unsigned mantissaBits = isFloat ? 23 : 52;
+  const uint64_t exponentBias = isFloat ? 127 : 1023;
+  auto c = [&](double value) { return constant(value, type); };
+
+  // The argument, clamped to where 2^k stays normal; NaN becomes lowest.
+  Value *minus = b.CreateFNeg(x);
+  Value *clamped = b.CreateSelect(b.CreateFCmpOGT(minus, c(lowest)), minus,
+                                  c(lowest));
+  clamped = b.CreateSelect(b.CreateFCmpOLT(clamped, c(highest)), clamped,
+                           c(highest));
+
+  Value *k = b.CreateFSub(fma(b, clamped, c(1.4426950408889634),
+                              c(rounder)),
+                          c(rounder));
+  Value *minusK = b.CreateFNeg(k);
+  Value *r = fma(b, minusK, c(ln2High), clamped);
+  r = fma(b, minusK, c(ln2Low), r);
+
+  // 1 / n!, computed as detail::inverseFactorial computes it.
+  std::vector<double> inverseFactorials(degree + 1);
+  inverseFactorials[0] = 1;
+  for (int n = 1; n <= degree; ++n)
+    inverseFactorials[n] = inverseFactorials[n - 1] / n;
+  Value *polynomial = c(inverseFactorials[degree]);
+  for (int n = degree - 1; n >= 0; --n)
+    polynomial = fma(b, polynomial, r, c(inverseFactorials[n]));
+
+  Value *exponent = b.CreateAdd(b.CreateFPToSI(k, integers),
+                                ConstantInt::get(integers, exponentBias));
+  Value *scale = b.CreateBitCast(
+      b.CreateShl(exponent, ConstantInt::get(integers, mantissaBits)),
+      type);
+  Value *result = b.CreateFDiv(c(1), fma(b, polynomial, scale, c(1)));
+  return b.CreateSelect(b.CreateFCmpOEQ(x, x), result, x);
+}
+
 // One op on scalars or on vectors of `lanes` elements, in the C++
 // backend's order of operations (runtime/include/gradc/kernels_*.h).
 Value *StepBuilder::elementOp(IRBuilder<> &b, const FusedStep &step,
@@ -245,10 +304,8 @@ Value *StepBuilder::elementOp(IRBuilder<> &b, const FusedStep &step,
     return b.CreateFMul(x[0], x[1]);
   case OpKind::Relu:
     return b.CreateSelect(positive(x[0]), x[0], zero);
-  case OpKind::Sigmoid: {
-    Value *e = intrinsic(b, Intrinsic::exp, b.CreateFNeg(x[0]));
-    return b.CreateFDiv(one, b.CreateFAdd(one, e));
-  }
+  case OpKind::Sigmoid:
+    return sigmoid(b, x[0]);
   case OpKind::Tanh:
     return intrinsic(b, Intrinsic::tanh, x[0]);
   case OpKind::ReluGrad:
@@ -256,7 +313,7 @@ Value *StepBuilder::elementOp(IRBuilder<> &b, const FusedStep &step,
   case OpKind::SigmoidGrad:
     return b.CreateFMul(b.CreateFMul(x[0], x[1]), b.CreateFSub(one, x[1]));
   case OpKind::TanhGrad:
-    return b.CreateFMul(x[0], b.CreateFSub(one, b.CreateFMul(x[1], x[1])));
+    return b.CreateFMul(x[0], fma(b, b.CreateFNeg(x[1]), x[1], one));
   case OpKind::LeakyRelu:
     return b.CreateSelect(positive(x[0]), x[0], b.CreateFMul(alpha, x[0]));
   case OpKind::LeakyReluGrad:

@@ -24,6 +24,7 @@
 // The elementwise, normalization and regularization family.
 #include <gradc/kernels_batchnorm.h>
 #include <gradc/kernels_elementwise.h>
+#include <gradc/vector_exp.h>
 
 namespace gradc {
 

@@ -16,6 +16,7 @@
 #define GRADC_KERNELS_SEQUENCE_H
 
 #include <gradc/kernels.h>
+#include <gradc/vector_exp.h>
 
 #include <algorithm>
 #include <bit>
@@ -35,44 +36,12 @@ namespace detail {
 // expm1f); these are plain arithmetic, inlined, so the loops over a step's
 // units vectorize.
 //
-// exp(x) = 2^k e^r with k = round(x / ln 2) and |r| <= ln(2) / 2; e^r from
-// its Taylor polynomial, to r^7 in float and r^13 in double, where the
-// terms left out are below a tenth of the last place; 2^k written into the
-// exponent bits. x is clamped to where 2^k stays a normal number, which
-// sigmoid and tanh, the only users, never notice. NaN comes back as NaN.
+// exp is computed as gradc/vector_exp.h describes, from its parts, with
+// the compiler left free to fuse multiply-adds: both backends run the
+// recurrences from the same compiled kernels. x is clamped to where 2^k
+// stays a normal number, which sigmoid and tanh, the only users, never
+// notice. NaN comes back as NaN.
 // ---------------------------------------------------------------------------
-
-template <typename T> struct ExpParts;
-
-template <> struct ExpParts<float> {
-  using Int = int32_t;
-  using Bits = uint32_t;
-  static constexpr int MantissaBits = 23;
-  static constexpr Int ExponentBias = 127;
-  static constexpr int Degree = 7;
-  static constexpr float Lowest = -87.0f, Highest = 88.0f;
-  // ln 2 in two parts, the first short enough that k times it is exact.
-  static constexpr float Ln2High = 0.693359375f, Ln2Low = -2.12194440e-4f;
-  // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
-  static constexpr float Rounder = 12582912.0f;
-};
-
-template <> struct ExpParts<double> {
-  using Int = int64_t;
-  using Bits = uint64_t;
-  static constexpr int MantissaBits = 52;
-  static constexpr Int ExponentBias = 1023;
-  static constexpr int Degree = 13;
-  static constexpr double Lowest = -708.0, Highest = 709.0;
-  static constexpr double Ln2High = 6.93147180369123816490e-01;
-  static constexpr double Ln2Low = 1.90821492927058770002e-10;
-  static constexpr double Rounder = 6755399441055744.0; // 1.5 * 2^52
-};
-
-// 1 / n!, the Taylor coefficients of e^r.
-constexpr double inverseFactorial(int n) {
-  return n == 0 ? 1.0 : inverseFactorial(n - 1) / n;
-}
 
 template <typename T> inline T sequenceExp(T x) {
   using Parts = ExpParts<T>;
@@ -80,12 +49,14 @@ template <typename T> inline T sequenceExp(T x) {
   // NaN fails both comparisons and is computed as Lowest, then put back.
   T clamped = x > Parts::Lowest ? x : Parts::Lowest;
   clamped = clamped < Parts::Highest ? clamped : Parts::Highest;
-  T k = (clamped * T(1.4426950408889634) + Parts::Rounder) - Parts::Rounder;
+  T k = (clamped * T(kLog2E) + Parts::Rounder) - Parts::Rounder;
   T r = (clamped - k * Parts::Ln2High) - k * Parts::Ln2Low;
 
-  T polynomial = T(inverseFactorial(Parts::Degree));
+  constexpr auto coefficient = taylorCoefficients<T>();
+  T polynomial = coefficient[Parts::Degree];
+#pragma GCC unroll 16
   for (int n = Parts::Degree - 1; n >= 0; --n)
-    polynomial = polynomial * r + T(inverseFactorial(n));
+    polynomial = polynomial * r + coefficient[n];
 
   auto exponent = static_cast<typename Parts::Int>(k) + Parts::ExponentBias;
   T scale = std::bit_cast<T>(static_cast<typename Parts::Bits>(exponent)
