@@ -14,6 +14,9 @@ public:
   // Draws nothing when disabled or when stderr is not a terminal.
   explicit ProgressBar(bool enabled);
 
+  // Whether it draws at all; when not, a caller need not work out what
+  // update() would show.
+  bool enabled() const { return enabled_; }
   void update(int64_t epoch, int64_t epochs, int64_t done, int64_t total,
               double loss, double samples_per_second);
   // Erases the bar before the epoch's line is printed.
