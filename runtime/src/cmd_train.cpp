@@ -10,6 +10,7 @@
 #include "trainer.h"
 
 #include <filesystem>
+#include <gradc/float_mode.h>
 #include <gradc/parallel.h>
 
 namespace gradc {
@@ -111,7 +112,10 @@ int runTrain(const gradc_model &model, const Options &options) {
     test = loadSplit(model, *data.test, data.transform, "test", options);
 
   const int threads = availableThreads();
-  note(options, "computing on {} thread{}", threads, threads == 1 ? "" : "s");
+  note(options, "computing on {} thread{}, {}", threads,
+       threads == 1 ? "" : "s",
+       flushingSubnormals() ? "subnormal floats flushed to zero"
+                            : "subnormal floats kept");
 
   const int64_t batch = resolveBatch(config, options);
   const int64_t epochs = options.epochs.value_or(config.epochs);

@@ -8,6 +8,7 @@
 #include "options.h"
 #include "tensor_io.h"
 
+#include <gradc/float_mode.h>
 #include <gradc/parallel.h>
 
 #include <cstdio>
@@ -61,6 +62,8 @@ int main(int argc, char **argv) {
       return 0;
     if (options->threads)
       gradc::setThreads(static_cast<int>(*options->threads));
+    if (!options->keep_subnormals)
+      gradc::flushSubnormals();
     return dispatch(*model, *options);
   } catch (const gradc::UserError &failure) {
     printError(failure.what(), failure.hint);

@@ -151,6 +151,10 @@ struct Parser {
                                  "processors, or OMP_NUM_THREADS); the "
                                  "results are the same for any count")
                     ->transform(wholeNumber<int64_t>(1, kMaxThreads)));
+    command->add_flag("--keep-subnormals", options.keep_subnormals,
+                      "compute with subnormal floats as PyTorch does, "
+                      "instead of flushing them to zero (slower when "
+                      "they appear)");
   }
 
   // --<split>-images and --<split>-labels, --<split>-x and --<split>-y, or

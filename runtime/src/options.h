@@ -45,6 +45,7 @@ struct Options {
   std::optional<double> lr;
   std::optional<uint64_t> seed;
   std::optional<int64_t> threads;
+  bool keep_subnormals = false; // see gradc/float_mode.h
 
   std::string load, resume, save; // checkpoints
   std::string metrics, grad_log;  // logs

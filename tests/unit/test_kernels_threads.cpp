@@ -3,10 +3,12 @@
 // in parallel gives the same bits on 1, 2 and 3 threads. The shapes are
 // large enough to pass the least work worth a parallel region, and odd
 // enough to leave partial panels, partial row blocks and uneven splits.
+#include <gradc/float_mode.h>
 #include <gradc/kernels.h>
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -250,3 +252,27 @@ TEST_CASE("the recurrences give the same bits on any number of threads",
     return hs;
   });
 }
+
+#ifdef _OPENMP
+TEST_CASE("flushing subnormals reaches every thread of the pool",
+          "[kernels][threads]") {
+  gradc::setThreads(2);
+  gradc::flushSubnormals();
+
+  // 2^-140 is subnormal in float: read as zero, and a product that
+  // would be subnormal comes out zero.
+  volatile float subnormal = std::ldexp(1.0f, -140);
+  volatile float small = std::ldexp(1.0f, -100);
+  int flushed[2] = {0, 0};
+#pragma omp parallel num_threads(2)
+  {
+    const int thread = omp_get_thread_num();
+    if (thread < 2)
+      flushed[thread] = gradc::flushingSubnormals() &&
+                        subnormal * 1.0f == 0.0f &&
+                        small * small == 0.0f;
+  }
+  CHECK(flushed[0] == 1);
+  CHECK(flushed[1] == 1);
+}
+#endif
