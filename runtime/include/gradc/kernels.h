@@ -219,6 +219,11 @@ template <typename T> struct Gemm {
       return;
     }
 
+    // One or two rows by B^T, too small to split over threads: packing B^T
+    // would cost more than the product (a batch-1 dense layer).
+    if (!transA && transB && M <= 2 && M * N * K < kParallelMinGemmWork)
+      return dotProducts(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+
     // A product at most one vector wide (a classifier's 10 outputs) uses
     // panels one vector wide: in the usual two, most lanes would be
     // padding.
@@ -228,6 +233,34 @@ template <typename T> struct Gemm {
     else
       runPanels<2>(M, N, K, A, lda, transA, B, ldb, transB, nullptr, C, ldc,
                    accumulate);
+  }
+
+  // C = A B^T with A[M,K] and B[N,K] read in place, each element a dot
+  // product of two rows: Lanes partial sums along K, added in a fixed
+  // tree, then the remainder in order.
+  static void dotProducts(int64_t M, int64_t N, int64_t K, const T *A,
+                          int64_t lda, const T *B, int64_t ldb, T *C,
+                          int64_t ldc, bool accumulate) {
+    for (int64_t i = 0; i < M; ++i) {
+      const T *a = A + i * lda;
+      for (int64_t j = 0; j < N; ++j) {
+        const T *b = B + j * ldb;
+        Vec partial = {};
+        int64_t k = 0;
+        for (; k + Lanes <= K; k += Lanes)
+          partial += load(a + k) * load(b + k);
+        T lane[Lanes];
+        store(lane, partial);
+        for (int width = Lanes / 2; width > 0; width /= 2)
+          for (int l = 0; l < width; ++l)
+            lane[l] += lane[l + width];
+        T sum = lane[0];
+        for (; k < K; ++k)
+          sum += a[k] * b[k];
+        T &c = C[i * ldc + j];
+        c = accumulate ? c + sum : sum;
+      }
+    }
   }
 
   // Packs op(B)[K,N] once, every panel over all of K, for many products
