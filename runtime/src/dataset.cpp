@@ -6,6 +6,8 @@
 #include "names.h"
 #include "tensor_io.h"
 
+#include <gradc/parallel.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -262,17 +264,28 @@ void gatherBatch(const gradc_model &model, const Dataset &data,
   const int64_t sample_size = data.sample_size;
   batch.count = count;
 
+  // The rows are split over threads from a quarter of the usual least
+  // work: a batch of 64 images (50k values) took a tenth of mlp_fashion's
+  // step on one thread, and the other waited.
   batch.x.resize(static_cast<size_t>(count * sample_size));
-  for (int64_t row = 0; row < count; ++row) {
-    float *to = batch.x.data() + row * sample_size;
-    const int64_t from = indices[row] * sample_size;
-    if (data.raw_inputs.empty()) {
-      std::copy_n(data.inputs.data() + from, sample_size, to);
-    } else {
-      for (int64_t i = 0; i < sample_size; ++i)
-        to[i] = data.byte_values[data.raw_inputs[from + i]];
-    }
-  }
+  float *x = batch.x.data();
+  const float *table = data.byte_values.data();
+  parallelRanges(
+      count, count * sample_size,
+      [&](int64_t first, int64_t last) {
+        for (int64_t row = first; row < last; ++row) {
+          float *to = x + row * sample_size;
+          const int64_t from = indices[row] * sample_size;
+          if (data.raw_inputs.empty()) {
+            std::copy_n(data.inputs.data() + from, sample_size, to);
+            continue;
+          }
+          const uint8_t *raw = data.raw_inputs.data() + from;
+          for (int64_t i = 0; i < sample_size; ++i)
+            to[i] = table[raw[i]];
+        }
+      },
+      kParallelMinWork / 4);
 
   batch.labels.clear();
   batch.targets.clear();
