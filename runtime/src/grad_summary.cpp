@@ -150,7 +150,7 @@ void warnAboutCrossings(const GradNormLog &log, const char *kind,
     for (const NormHistory *history : crossed)
       fmt::print(warnings,
                  "warning: '{}' has {} gradient ({}) at {} of {} logged "
-                 "steps; at step {} it was {:.1e}\n",
+                 "steps; at the last, step {}, it was {:.1e}\n",
                  history->name, kind, threshold, history->*crossings,
                  history->logged, history->last_step, history->last_norm);
     return;
@@ -158,9 +158,11 @@ void warnAboutCrossings(const GradNormLog &log, const char *kind,
   const NormHistory &first = *crossed.front();
   fmt::print(warnings,
              "warning: {} parameters, from '{}' to '{}', have {} gradient "
-             "({}) at some logged step; '{}' was {:.1e} at step {}\n",
+             "({}) at some logged step; '{}' at {} of {} logged steps, and "
+             "at the last, step {}, it was {:.1e}\n",
              crossed.size(), first.name, crossed.back()->name, kind, threshold,
-             first.name, first.last_norm, first.last_step);
+             first.name, first.*crossings, first.logged, first.last_step,
+             first.last_norm);
 }
 
 void warnAboutThresholds(const GradNormLog &log, std::FILE *warnings) {
