@@ -720,8 +720,8 @@ class Bench:
         say()
         say("=" * 78)
         say(f"gradc vs PyTorch, training samples/s, {self.threads} "
-            f"threads on both sides ({'quick' if a.quick else 'full'} "
-            f"mode)")
+            f"thread{'s' if self.threads > 1 else ''} on both sides "
+            f"({'quick' if a.quick else 'full'} mode)")
         say(f"Timing: per model, one warm-up epoch, then {a.reps} timed "
             f"epochs of a fixed number of steps (sized to about "
             f"{a.target:g} s); the median. gradc: the trainer's own "
@@ -836,12 +836,13 @@ class Bench:
                 ", ".join(f"{name} {rss:.0f} MiB" for name, rss in
                           self.memory))
         used = sorted({c.torch["arrangement"] for c in todo if c.torch})
-        say(f"threads: {self.threads} (trainer --threads "
-            f"{self.threads}); PyTorch's fastest of (torch threads, "
-            f"OpenBLAS threads) " +
+        torch_threads = (
+            "; PyTorch's fastest of (torch threads, OpenBLAS threads) " +
             ", ".join(str(x) for x in self.torch_arrangements()) +
-            (f", used: {', '.join(str(x) for x in used)}" if used else
-             "") + " (torch.set_num_threads, OPENBLAS_NUM_THREADS)")
+            f", used: {', '.join(str(x) for x in used)} "
+            "(torch.set_num_threads, OPENBLAS_NUM_THREADS)" if used else "")
+        say(f"threads: {self.threads} (trainer --threads {self.threads})" +
+            torch_threads)
         for note in sorted(self.notes):
             say(f"gradc trainer says: {note}")
 
@@ -957,9 +958,10 @@ def main():
                     if os.path.exists("/usr/bin/python3") else "python3",
                     help="the Python that has torch")
     ap.add_argument("--torch-blas-threads", type=int, metavar="N",
-                    help="OPENBLAS_NUM_THREADS for PyTorch (default: "
-                    "--threads; OpenBLAS's threads then share the CPUs "
-                    "with torch's own)")
+                    help="OPENBLAS_NUM_THREADS for PyTorch, with torch at "
+                    "--threads (default: PyTorch is timed with (torch, "
+                    "OpenBLAS) threads at (N, 1), (1, N) and (N, N), and "
+                    "the fastest is compared)")
     ap.add_argument("--reps", type=int, help="timed epochs per model "
                     "(default 5, quick 3)")
     ap.add_argument("--target", type=float, help="seconds per timed "
