@@ -87,6 +87,8 @@ TEST_CASE("conv2d and its gradients match naive loops", "[kernels]") {
       {2, 7, 8, 3, 2, 3, 1, 1, 1, 1},   // stride 3 over padding
       {2, 5, 7, 2, 5, 2, 0, 0, 0, 0},   // stride 2 leaving columns unread
       {3, 12, 11, 9, 3, 1, 1, 1, 1, 1}, // outputs over several panels
+      {1, 20, 21, 9, 3, 1, 0, 0, 0, 0}, // few taps, filters in 4 + 4 + 1
+      {2, 9, 19, 3, 3, 1, 0, 0, 0, 0},  // rows wider than a vector
   };
   std::mt19937 rng(5);
   for (const Window &window : windows) {
@@ -117,9 +119,16 @@ TEST_CASE("conv2d and its gradients match naive loops", "[kernels]") {
 
     // The float instantiation, which training runs, to float precision.
     std::vector<float> xf(x.begin(), x.end()), wf(w.begin(), w.end()),
-        yf(y.size());
+        dyf(dy.begin(), dy.end()), yf(y.size()), dwf(dw.size()),
+        dxf(dx.size(), 99.0f);
     gradc::conv2d<float>(B, s, xf.data(), wf.data(), yf.data());
+    gradc::conv2dWeightGrad<float>(B, s, dyf.data(), xf.data(), dwf.data());
+    gradc::conv2dInputGrad<float>(B, s, dyf.data(), wf.data(), dxf.data());
     CHECK(maxDifference(std::vector<double>(yf.begin(), yf.end()), expectY) <
+          1e-4);
+    CHECK(maxDifference(std::vector<double>(dwf.begin(), dwf.end()), expectDw) <
+          1e-4);
+    CHECK(maxDifference(std::vector<double>(dxf.begin(), dxf.end()), expectDx) <
           1e-4);
   }
 }
@@ -177,6 +186,51 @@ TEST_CASE("max pooling propagates a NaN", "[kernels]") {
   const double expectDx[] = {0, 1, 0, 0, 0, 0, 0, 2};
   for (int i = 0; i < 8; ++i)
     CHECK(dx[i] == expectDx[i]);
+}
+
+namespace {
+
+// The tiling 2x2 windows have their own scans; they must agree with the
+// general one. Few distinct values make ties, and NaNs take part; a width
+// of 40 gives rows of more windows than a vector holds, odd sizes an
+// uncovered row and column.
+template <typename T> void checkTiledMaxPool() {
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  const int64_t sizes[][2] = {{26, 26}, {11, 11}, {7, 40}, {4, 3}};
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> pick(0, 9);
+  for (const auto &size : sizes) {
+    const int64_t h = size[0], w = size[1];
+    const WindowShape s{3, h, w, 3, h / 2, w / 2, 2, 2, 0, 0};
+    CAPTURE(sizeof(T), s.height, s.width);
+    const int64_t B = 2, in = B * 3 * s.height * s.width;
+    const int64_t out = B * 3 * s.outHeight * s.outWidth;
+    std::vector<T> x(static_cast<size_t>(in)), dy(static_cast<size_t>(out));
+    for (T &value : x) {
+      const int v = pick(rng);
+      value = v == 0 ? nan : static_cast<T>(v % 4);
+    }
+    for (T &value : dy)
+      value = static_cast<T>(pick(rng) + 1);
+    std::vector<T> y(dy.size()), expectY(dy.size());
+    std::vector<T> dx(x.size(), T(99)), expectDx(x.size(), T(99));
+    gradc::maxPool2d<T>(B, s, x.data(), y.data());
+    gradc::detail::maxPool2d<2, T>(B, s, x.data(), expectY.data());
+    gradc::maxPool2dGrad<T>(B, s, dy.data(), x.data(), dx.data());
+    gradc::detail::maxPool2dGrad<2, T>(B, s, dy.data(), x.data(),
+                                       expectDx.data());
+    for (size_t i = 0; i < y.size(); ++i)
+      CHECK(
+          (y[i] == expectY[i] || (std::isnan(y[i]) && std::isnan(expectY[i]))));
+    CHECK(dx == expectDx);
+  }
+}
+
+} // namespace
+
+TEST_CASE("2x2 max pooling at stride 2 matches the general scan", "[kernels]") {
+  checkTiledMaxPool<float>();
+  checkTiledMaxPool<double>();
 }
 
 TEST_CASE("average pooling matches naive loops", "[kernels]") {

@@ -150,10 +150,33 @@ TEST_CASE("convolutions and pools give the same bits on any number of "
     gradc::conv2d<float>(1, wide, image.data(), filters.data(), y.data());
     return y;
   });
+  // A first layer's few taps, which take their own loops.
+  const gradc::WindowShape few{1, 28, 28, 18, 26, 26, 3, 1, 0, 0};
+  const auto images = randomFloats(B * 28 * 28, 22);
+  const auto fewFilters = randomFloats(18 * 9, 23);
+  const auto fewDy = randomFloats(B * 18 * 26 * 26, 24);
+  checkSameOnAnyThreads([&] {
+    std::vector<float> y(B * 18 * 26 * 26), dw(18 * 9);
+    gradc::conv2d<float>(B, few, images.data(), fewFilters.data(), y.data());
+    gradc::conv2dWeightGrad<float>(B, few, fewDy.data(), images.data(),
+                                   dw.data());
+    y.insert(y.end(), dw.begin(), dw.end());
+    return y;
+  });
 
   const gradc::WindowShape pool{20, 17, 15, 20, 8, 7, 3, 2, 0, 0};
   const auto pooled = randomFloats(B * 20 * 8 * 7, 9);
   const auto feature = randomFloats(outSize, 10);
+  // The 2x2 windows at stride 2 that tile the input have their own scans.
+  const gradc::WindowShape tiles{20, 17, 15, 20, 8, 7, 2, 2, 0, 0};
+  checkSameOnAnyThreads([&] {
+    std::vector<float> y(B * 20 * 8 * 7), dx(outSize);
+    gradc::maxPool2d<float>(B, tiles, feature.data(), y.data());
+    gradc::maxPool2dGrad<float>(B, tiles, pooled.data(), feature.data(),
+                                dx.data());
+    y.insert(y.end(), dx.begin(), dx.end());
+    return y;
+  });
   checkSameOnAnyThreads([&] {
     std::vector<float> y(B * 20 * 8 * 7), dx(outSize), avg(B * 20 * 8 * 7),
         avgDx(outSize);

@@ -156,8 +156,16 @@ template <typename T> struct Gemm {
     if (!transB) {
       for (int64_t k = 0; k < depth; ++k) {
         const T *row = B + (k0 + k) * ldb + n;
-        std::copy(row, row + columns, panel + k * NR);
-        std::fill(panel + k * NR + columns, panel + (k + 1) * NR, T(0));
+        T *to = panel + k * NR;
+        if (columns == NR) {
+          // A fixed count, which compiles to vector moves; std::copy
+          // called memmove for every short row.
+          for (int j = 0; j < NR; ++j)
+            to[j] = row[j];
+          continue;
+        }
+        std::copy(row, row + columns, to);
+        std::fill(to + columns, to + NR, T(0));
       }
       return;
     }

@@ -13,6 +13,10 @@
 // each through the register-blocked product of kernels.h, one sample at
 // a time so that the unfolded input stays in cache. The threads split the
 // samples, or for the weight gradient, a sum over the batch, the taps.
+// A convolution of few taps, too shallow a product, takes its own
+// vectorized loops instead: the forward product broadcasts W over the rows
+// of U, and the weight gradient takes dot products, the threads splitting
+// its filters.
 #ifndef GRADC_KERNELS_CONV_H
 #define GRADC_KERNELS_CONV_H
 
@@ -42,6 +46,42 @@ struct WindowShape {
 };
 
 namespace detail {
+
+// Copies n elements (to[i] = from[i]) or adds them (to[i] += from[i]).
+// Unfolding and folding move rows as short as an image's (11 floats in a
+// second convolution layer), for which std::copy's call to memmove cost
+// more than the copy; with AVX-512 a row takes one or two masked vectors.
+template <bool Add, typename T>
+__attribute__((always_inline)) inline void moveRow(const T *from, int64_t n,
+                                                   T *to) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+    constexpr int64_t lanes = 64 / sizeof(T);
+    for (int64_t i = 0; i < n; i += lanes) {
+      const int64_t left = std::min(lanes, n - i);
+      const __mmask16 mask = static_cast<__mmask16>((1u << left) - 1);
+      if constexpr (sizeof(T) == 4) {
+        __m512 v = _mm512_maskz_loadu_ps(mask, from + i);
+        if constexpr (Add)
+          v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, to + i));
+        _mm512_mask_storeu_ps(to + i, mask, v);
+      } else {
+        const __mmask8 mask8 = static_cast<__mmask8>(mask);
+        __m512d v = _mm512_maskz_loadu_pd(mask8, from + i);
+        if constexpr (Add)
+          v = _mm512_add_pd(v, _mm512_maskz_loadu_pd(mask8, to + i));
+        _mm512_mask_storeu_pd(to + i, mask8, v);
+      }
+    }
+    return;
+  }
+#endif
+  if constexpr (Add)
+    for (int64_t i = 0; i < n; ++i)
+      to[i] += from[i];
+  else
+    std::copy(from, from + n, to);
+}
 
 // The output columns [begin, end) whose input column
 // ow * stride + offset falls inside [0, width).
@@ -91,6 +131,23 @@ void forEachUnfoldedRow(const WindowShape &s, Image *image, Columns *u,
 template <typename T>
 void unfold(const WindowShape &s, const T *x, T *u, int64_t firstTap = 0,
             int64_t lastTap = -1) {
+  if (s.stride == 1 && s.padTop == 0 && s.padLeft == 0) {
+    // Every window inside the input: each row of U is a rectangle of x,
+    // moved row by row with the shape held in registers.
+    const int64_t kk = s.kernel * s.kernel, width = s.width;
+    const int64_t outHeight = s.outHeight, outWidth = s.outWidth;
+    const int64_t positions = outHeight * outWidth;
+    if (lastTap < 0)
+      lastTap = s.channels * kk;
+    for (int64_t tap = firstTap; tap < lastTap; ++tap) {
+      const T *in = x + (tap / kk * s.height + tap % kk / s.kernel) * width +
+                    tap % s.kernel;
+      T *row = u + (tap - firstTap) * positions;
+      for (int64_t oh = 0; oh < outHeight; ++oh)
+        moveRow<false>(in + oh * width, outWidth, row + oh * outWidth);
+    }
+    return;
+  }
   forEachUnfoldedRow(
       s, x, u,
       [&](T *row, const T *in, int64_t begin, int64_t end, int64_t offset) {
@@ -100,7 +157,7 @@ void unfold(const WindowShape &s, const T *x, T *u, int64_t firstTap = 0,
         }
         std::fill(row, row + begin, T(0));
         if (s.stride == 1)
-          std::copy(in + begin + offset, in + end + offset, row + begin);
+          moveRow<false>(in + begin + offset, end - begin, row + begin);
         else
           for (int64_t ow = begin; ow < end; ++ow)
             row[ow] = in[ow * s.stride + offset];
@@ -109,17 +166,83 @@ void unfold(const WindowShape &s, const T *x, T *u, int64_t firstTap = 0,
       firstTap, lastTap);
 }
 
-// dx += fold(dU) for one sample: each element of dU goes back to the input
+#if defined(__AVX512F__)
+// dx = fold(dU) for one sample when every window lies inside the input
+// (stride 1, no padding), a vector of dx at a time: its sum over the taps
+// that reach it stays in a register and is stored once, where adding
+// unfold's rows back one by one would read and write dx once per tap, each
+// load waiting on the overlapping store of the tap before. The taps are
+// added in the order fold's general path adds them, which gives the same
+// bits. Masked loads read only the elements of dU a window reaches.
+template <typename T>
+void foldInside(const WindowShape &s, const T *du, T *dx) {
+  constexpr int64_t lanes = 64 / sizeof(T);
+  const int64_t k = s.kernel, height = s.height, width = s.width;
+  const int64_t outHeight = s.outHeight, outWidth = s.outWidth;
+  const int64_t positions = outHeight * outWidth;
+  auto bits = [](int64_t from, int64_t to) {
+    return static_cast<__mmask16>(((1u << (to - from)) - 1) << from);
+  };
+  for (int64_t c = 0; c < s.channels; ++c)
+    for (int64_t ih = 0; ih < height; ++ih)
+      for (int64_t j0 = 0; j0 < width; j0 += lanes) {
+        const int64_t j1 = std::min(width, j0 + lanes);
+        auto sum = [&](auto zero, auto load, auto add) {
+          auto total = zero;
+          for (int64_t kh = std::max<int64_t>(0, ih - outHeight + 1);
+               kh < k && kh <= ih; ++kh) {
+            const T *row =
+                du + ((c * k + kh) * k * positions) + (ih - kh) * outWidth;
+            for (int64_t kw = 0; kw < k; ++kw, row += positions) {
+              const int64_t from = std::max(j0, kw);
+              const int64_t to = std::min(j1, kw + outWidth);
+              if (from < to)
+                total =
+                    add(total, load(bits(from - j0, to - j0), row + j0 - kw));
+            }
+          }
+          return total;
+        };
+        T *out = dx + (c * height + ih) * width + j0;
+        if constexpr (sizeof(T) == 4)
+          _mm512_mask_storeu_ps(
+              out, bits(0, j1 - j0),
+              sum(
+                  _mm512_setzero_ps(),
+                  [](__mmask16 m, const T *p) {
+                    return _mm512_maskz_loadu_ps(m, p);
+                  },
+                  [](__m512 a, __m512 b) { return _mm512_add_ps(a, b); }));
+        else
+          _mm512_mask_storeu_pd(
+              out, static_cast<__mmask8>(bits(0, j1 - j0)),
+              sum(
+                  _mm512_setzero_pd(),
+                  [](__mmask16 m, const T *p) {
+                    return _mm512_maskz_loadu_pd(static_cast<__mmask8>(m), p);
+                  },
+                  [](__m512d a, __m512d b) { return _mm512_add_pd(a, b); }));
+      }
+}
+#endif
+
+// dx = fold(dU) for one sample: each element of dU goes back to the input
 // element it was copied from; padding takes nothing.
 template <typename T> void fold(const WindowShape &s, const T *du, T *dx) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+    if (s.stride == 1 && s.padTop == 0 && s.padLeft == 0)
+      return foldInside(s, du, dx);
+  }
+#endif
+  std::fill(dx, dx + s.channels * s.height * s.width, T(0));
   forEachUnfoldedRow(
       s, dx, du,
       [&](const T *row, T *in, int64_t begin, int64_t end, int64_t offset) {
         if (!in)
           return;
         if (s.stride == 1)
-          for (int64_t ow = begin; ow < end; ++ow)
-            in[ow + offset] += row[ow];
+          moveRow<true>(row + begin, end - begin, in + begin + offset);
         else
           for (int64_t ow = begin; ow < end; ++ow)
             in[ow * s.stride + offset] += row[ow];
@@ -133,12 +256,108 @@ inline bool unfoldsToItself(const WindowShape &s) {
 
 } // namespace detail
 
+namespace detail {
+
+// The most taps for which a convolution's forward product and weight
+// gradient take their own loops rather than the matrix product: with so
+// short a depth, or so few rows, packing for the product cost as much as
+// its arithmetic.
+constexpr int64_t kFewTaps = 16;
+
+// y[FR, CR vectors] = W[FR, taps] U[taps, CR vectors] for rows of U
+// `padded` apart and rows of y `ldy` apart, summing the taps in order from
+// zero as the matrix product does; only the first `columns` of the last
+// vector are stored.
+template <int FR, int CR, typename T>
+void fewTapsBlock(int64_t taps, const T *w, const T *u, int64_t padded, T *y,
+                  int64_t ldy, int64_t columns) {
+  using G = Gemm<T>;
+  typename G::Vec acc[FR][CR] = {}, v[CR];
+  for (int64_t t = 0; t < taps; ++t) {
+    for (int c = 0; c < CR; ++c)
+      v[c] = G::load(u + t * padded + c * G::Lanes);
+    for (int f = 0; f < FR; ++f) {
+      const T weight = w[f * taps + t];
+      for (int c = 0; c < CR; ++c)
+        acc[f][c] += weight * v[c];
+    }
+  }
+  for (int f = 0; f < FR; ++f)
+    for (int c = 0; c < CR; ++c) {
+      T *out = y + f * ldy + c * G::Lanes;
+      if (c < CR - 1 || columns == G::Lanes) {
+        G::store(out, acc[f][c]);
+      } else {
+        T row[G::Lanes];
+        G::store(row, acc[f][c]);
+        std::copy(row, row + columns, out);
+      }
+    }
+}
+
+// fewTapsBlock for the `filters` (1 to FR) and `vectors` (1 to CR) left.
+template <int FR = 4, int CR = 3, typename T>
+void fewTapsBlockUpTo(int64_t filters, int64_t vectors, int64_t taps,
+                      const T *w, const T *u, int64_t padded, T *y, int64_t ldy,
+                      int64_t columns) {
+  if constexpr (FR > 1) {
+    if (filters < FR)
+      return fewTapsBlockUpTo<FR - 1, CR>(filters, vectors, taps, w, u, padded,
+                                          y, ldy, columns);
+  }
+  if constexpr (CR > 1) {
+    if (vectors < CR)
+      return fewTapsBlockUpTo<FR, CR - 1>(filters, vectors, taps, w, u, padded,
+                                          y, ldy, columns);
+  }
+  fewTapsBlock<FR, CR>(taps, w, u, padded, y, ldy, columns);
+}
+
+// y_b = W U for one sample of a convolution of few taps, U unfolded into
+// `columns` with rows padded to whole vectors, and W's rows broadcast
+// straight from w, where the product would first copy U into panels.
+template <typename T>
+void conv2dFewTaps(const WindowShape &s, const T *xb, const T *w, T *yb,
+                   std::vector<T> &columns) {
+  constexpr int64_t lanes = Gemm<T>::Lanes, FR = 4, CR = 3;
+  const int64_t taps = s.channels * s.kernel * s.kernel;
+  const int64_t positions = s.outHeight * s.outWidth;
+  const int64_t vectors = (positions + lanes - 1) / lanes;
+  const int64_t padded = vectors * lanes;
+  columns.resize(static_cast<size_t>(taps * padded));
+  for (int64_t t = 0; t < taps; ++t) {
+    unfold(s, xb, columns.data() + t * padded, t, t + 1);
+    std::fill(columns.data() + t * padded + positions,
+              columns.data() + (t + 1) * padded, T(0));
+  }
+  for (int64_t f = 0; f < s.outChannels; f += FR)
+    for (int64_t v = 0; v < vectors; v += CR) {
+      const int64_t count = std::min(CR, vectors - v);
+      fewTapsBlockUpTo(std::min(FR, s.outChannels - f), count, taps,
+                       w + f * taps, columns.data() + v * lanes, padded,
+                       yb + f * positions + v * lanes, positions,
+                       std::min(lanes, positions - (v + count - 1) * lanes));
+    }
+}
+
+} // namespace detail
+
 // y = conv2d(x, w): x[B, C, H, W], w[F, C, k, k], y[B, F, OH, OW].
-// The threads split the batch; a batch of one sample splits its product.
+// The threads split the batch; a batch of one sample splits its product,
+// so takes the product even with few taps.
 template <typename T>
 void conv2d(int64_t B, const WindowShape &s, const T *x, const T *w, T *y) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
+  if (taps <= detail::kFewTaps && !detail::unfoldsToItself(s) && B > 1)
+    return parallelRanges(B, B * s.outChannels * taps * positions,
+                          [&](int64_t first, int64_t last) {
+                            thread_local std::vector<T> columns;
+                            for (int64_t b = first; b < last; ++b)
+                              detail::conv2dFewTaps(
+                                  s, x + b * s.channels * s.height * s.width, w,
+                                  y + b * s.outChannels * positions, columns);
+                          });
   parallelRanges(B, B * s.outChannels * taps * positions,
                  [&](int64_t first, int64_t last) {
                    thread_local std::vector<T> unfolded;
@@ -159,14 +378,133 @@ void conv2d(int64_t B, const WindowShape &s, const T *x, const T *w, T *y) {
                  });
 }
 
+namespace detail {
+
+// sums[f][t] += the lanes of dy_b[f, :] * U[t, :] for FR filters and TR
+// taps: rows of dy_b `positions` apart, whose last partial vector is read
+// from `tails` (zero-padded, a vector per filter), and rows of U `padded`
+// apart, zero-padded to whole vectors; sums `taps` apart. Every sum gets
+// the same operations in the same order whatever block it falls in.
+template <int FR, int TR, typename T>
+void laneDots(int64_t positions, int64_t padded, const T *grads, const T *tails,
+              const T *columns, typename Gemm<T>::Vec *sums, int64_t taps) {
+  using G = Gemm<T>;
+  typename G::Vec acc[FR][TR], g[FR], u[TR];
+  for (int f = 0; f < FR; ++f)
+    for (int t = 0; t < TR; ++t)
+      acc[f][t] = sums[f * taps + t];
+  int64_t k = 0;
+  for (; k + G::Lanes <= positions; k += G::Lanes) {
+    for (int f = 0; f < FR; ++f)
+      g[f] = G::load(grads + f * positions + k);
+    for (int t = 0; t < TR; ++t)
+      u[t] = G::load(columns + t * padded + k);
+    for (int f = 0; f < FR; ++f)
+      for (int t = 0; t < TR; ++t)
+        acc[f][t] += g[f] * u[t];
+  }
+  if (k < positions) {
+    for (int f = 0; f < FR; ++f)
+      g[f] = G::load(tails + f * G::Lanes);
+    for (int t = 0; t < TR; ++t)
+      u[t] = G::load(columns + t * padded + k);
+    for (int f = 0; f < FR; ++f)
+      for (int t = 0; t < TR; ++t)
+        acc[f][t] += g[f] * u[t];
+  }
+  for (int f = 0; f < FR; ++f)
+    for (int t = 0; t < TR; ++t)
+      sums[f * taps + t] = acc[f][t];
+}
+
+// laneDots for the `filters` (1 to FR) and `count` (1 to TR) left.
+template <int FR = 4, int TR = 3, typename T>
+void laneDotsUpTo(int64_t filters, int64_t count, int64_t positions,
+                  int64_t padded, const T *grads, const T *tails,
+                  const T *columns, typename Gemm<T>::Vec *sums, int64_t taps) {
+  if constexpr (FR > 1) {
+    if (filters < FR)
+      return laneDotsUpTo<FR - 1, TR>(filters, count, positions, padded, grads,
+                                      tails, columns, sums, taps);
+  }
+  if constexpr (TR > 1) {
+    if (count < TR)
+      return laneDotsUpTo<FR, TR - 1>(filters, count, positions, padded, grads,
+                                      tails, columns, sums, taps);
+  }
+  laneDots<FR, TR>(positions, padded, grads, tails, columns, sums, taps);
+}
+
+// conv2dWeightGrad for a window of few taps (a first layer's 3x3 over one
+// channel). As a product, dW^T = U dy_b^T is then only `taps` rows tall,
+// and packing dy_b^T for it cost as much as the arithmetic. Here each
+// element of dW is a dot product of a row of dy_b and a row of U, both
+// contiguous, taken in vectors: lane l of a sum collects the positions
+// l, l + Lanes, ... of every sample in order, and the lanes are added up
+// at the end in order. The threads split the filters, each summing the
+// whole batch for its own.
+template <typename T>
+void conv2dWeightGradFewTaps(int64_t B, const WindowShape &s, const T *dy,
+                             const T *x, T *dw) {
+  using G = Gemm<T>;
+  using Vec = typename G::Vec;
+  const int64_t taps = s.channels * s.kernel * s.kernel;
+  const int64_t positions = s.outHeight * s.outWidth;
+  const int64_t whole = positions / G::Lanes * G::Lanes;
+  const int64_t padded = (positions + G::Lanes - 1) / G::Lanes * G::Lanes;
+  constexpr int64_t FR = 4, TR = 3;
+  const int64_t filterBlocks = (s.outChannels + FR - 1) / FR;
+  parallelRanges(
+      filterBlocks, B * s.outChannels * taps * positions,
+      [&](int64_t first, int64_t last) {
+        const int64_t f0 = first * FR;
+        const int64_t filters = std::min(s.outChannels, last * FR) - f0;
+        thread_local std::vector<T> columns, tails;
+        thread_local std::vector<Vec> sums;
+        columns.assign(static_cast<size_t>(taps * padded), T(0));
+        tails.assign(static_cast<size_t>(filters * G::Lanes), T(0));
+        sums.assign(static_cast<size_t>(filters * taps), Vec{});
+        for (int64_t b = 0; b < B; ++b) {
+          const T *xb = x + b * s.channels * s.height * s.width;
+          for (int64_t t = 0; t < taps; ++t)
+            unfold(s, xb, columns.data() + t * padded, t, t + 1);
+          const T *dyb = dy + (b * s.outChannels + f0) * positions;
+          for (int64_t f = 0; f < filters; ++f)
+            std::copy(dyb + f * positions + whole, dyb + (f + 1) * positions,
+                      tails.data() + f * G::Lanes);
+          for (int64_t f = 0; f < filters; f += FR)
+            for (int64_t t = 0; t < taps; t += TR)
+              laneDotsUpTo(std::min(FR, filters - f), std::min(TR, taps - t),
+                           positions, padded, dyb + f * positions,
+                           tails.data() + f * G::Lanes,
+                           columns.data() + t * padded,
+                           sums.data() + f * taps + t, taps);
+        }
+        for (int64_t f = 0; f < filters; ++f)
+          for (int64_t t = 0; t < taps; ++t) {
+            T lanes[G::Lanes];
+            G::store(lanes, sums[f * taps + t]);
+            T total = 0;
+            for (int l = 0; l < G::Lanes; ++l)
+              total += lanes[l];
+            dw[(f0 + f) * taps + t] = total;
+          }
+      });
+}
+
+} // namespace detail
+
 // dw = d loss / d w, given dy[B, F, OH, OW] and x[B, C, H, W]. The sum
 // runs over the batch in order; the threads split the taps, the rows of
-// dW^T, and each unfolds only its own rows of U.
+// dW^T, and each unfolds only its own rows of U. Few taps take
+// conv2dWeightGradFewTaps.
 template <typename T>
 void conv2dWeightGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                       T *dw) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
+  if (taps <= detail::kFewTaps && !detail::unfoldsToItself(s))
+    return detail::conv2dWeightGradFewTaps(B, s, dy, x, dw);
   thread_local std::vector<T> transposed;
   transposed.assign(static_cast<size_t>(taps * s.outChannels), T(0));
   T *dwT = transposed.data();
@@ -224,7 +562,6 @@ void conv2dInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
                      detail::Gemm<T>::run(taps, positions, s.outChannels, w,
                                           taps, true, dyb, positions, false,
                                           unfolded.data(), positions);
-                     std::fill(dxb, dxb + sampleSize, T(0));
                      detail::fold(s, unfolded.data(), dxb);
                    }
                  });
@@ -297,6 +634,208 @@ __attribute__((always_inline)) inline int64_t firstMaximum(const WindowShape &s,
   return best;
 }
 
+// The common 2x2 window at stride 2 without padding: windows that tile
+// the input, which the scans below take a row of windows at a time, in
+// vectors (with AVX-512, floats through its permutes; otherwise loops the
+// compiler vectorizes), where the general ones go window by window.
+inline bool tiles2x2(const WindowShape &s) {
+  return s.kernel == 2 && s.stride == 2 && s.padTop == 0 && s.padLeft == 0;
+}
+
+// Whether maxPool2x2Grad beats the general scan: for floats with AVX-512
+// always, otherwise for rows of at least 8 windows, which its vectorized
+// loop covers; shorter ones spent as long on its calls as on the windows.
+template <typename T> bool tiles2x2Grad(const WindowShape &s) {
+#if defined(__AVX512F__)
+  if (sizeof(T) == 4)
+    return tiles2x2(s);
+#endif
+  return tiles2x2(s) && s.outWidth >= 8;
+}
+
+#if defined(__AVX512F__)
+// The four elements of up to 16 windows of a row of 2x2 windows: a vector
+// each of their top left, top right, bottom left and bottom right
+// elements, the windows past `count` reading zeros.
+struct Windows2x2 {
+  __m512 v[4];
+  __mmask16 first, second; // the elements of the two vectors of a row
+
+  Windows2x2(const float *top, const float *bottom, int64_t count) {
+    const int64_t elements = 2 * count;
+    first = static_cast<__mmask16>((1u << std::min<int64_t>(16, elements)) - 1);
+    second =
+        static_cast<__mmask16>((1u << std::max<int64_t>(0, elements - 16)) - 1);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                           20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const float *rows[2] = {top, bottom};
+    for (int r = 0; r < 2; ++r) {
+      const __m512 low = _mm512_maskz_loadu_ps(first, rows[r]);
+      const __m512 high = _mm512_maskz_loadu_ps(second, rows[r] + 16);
+      v[2 * r] = _mm512_permutex2var_ps(low, even, high);
+      v[2 * r + 1] = _mm512_permutex2var_ps(low, odd, high);
+    }
+  }
+
+  // Writes a, b (the windows' left and right elements) to a row.
+  void store(float *row, __m512 a, __m512 b) const {
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5,
+                                          21, 6, 22, 7, 23);
+    const __m512i high = _mm512_add_epi32(low, _mm512_set1_epi32(8));
+    _mm512_mask_storeu_ps(row, first, _mm512_permutex2var_ps(a, low, b));
+    _mm512_mask_storeu_ps(row + 16, second, _mm512_permutex2var_ps(a, high, b));
+  }
+};
+
+// maxOrNaN's choice for 16 lanes.
+inline __m512 maxOrNaN(__m512 maximum, __m512 value) {
+  const __mmask16 wins = _mm512_cmp_ps_mask(value, maximum, _CMP_GT_OQ) |
+                         _mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q);
+  return _mm512_mask_mov_ps(maximum, wins, value);
+}
+#endif
+
+// One row of `count` 2x2 windows, whose rows of input are `top` and
+// `bottom`: out[ow] = the maximum of window ow, a NaN winning.
+template <typename T>
+void maxPoolRow2x2(const T *top, const T *bottom, int64_t count, T *out) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) {
+    for (int64_t ow = 0; ow < count; ow += 16) {
+      const int64_t n = std::min<int64_t>(16, count - ow);
+      const Windows2x2 w(top + 2 * ow, bottom + 2 * ow, n);
+      _mm512_mask_storeu_ps(
+          out + ow, static_cast<__mmask16>((1u << n) - 1),
+          maxOrNaN(maxOrNaN(maxOrNaN(w.v[0], w.v[1]), w.v[2]), w.v[3]));
+    }
+    return;
+  }
+#endif
+  for (int64_t ow = 0; ow < count; ++ow) {
+    T maximum = top[2 * ow];
+    maximum = maxOrNaN(maximum, top[2 * ow + 1]);
+    maximum = maxOrNaN(maximum, bottom[2 * ow]);
+    out[ow] = maxOrNaN(maximum, bottom[2 * ow + 1]);
+  }
+}
+
+// The gradient of one row of maxPoolRow2x2, the rows of input and dx
+// `s.width` apart: each element of the windows gets its window's dy,
+// `grad[ow]`, or zero. The choice is firstMaximum's: the first maximum in
+// row order, or the last NaN.
+template <typename T>
+void maxPoolGradRow2x2(const WindowShape &s, const T *top, const T *grad,
+                       int64_t count, T *dTop) {
+  const T *bottom = top + s.width;
+  T *dBottom = dTop + s.width;
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) {
+    for (int64_t ow = 0; ow < count; ow += 16) {
+      const int64_t n = std::min<int64_t>(16, count - ow);
+      const Windows2x2 w(top + 2 * ow, bottom + 2 * ow, n);
+      // Which element beats the maximum before it, and which are NaNs;
+      // the last NaN wins over every maximum.
+      __mmask16 beats[4], nan[4];
+      __m512 best = w.v[0];
+      for (int i = 0; i < 4; ++i) {
+        beats[i] = _mm512_cmp_ps_mask(w.v[i], best, _CMP_GT_OQ);
+        best = _mm512_mask_mov_ps(best, beats[i], w.v[i]);
+        nan[i] = _mm512_cmp_ps_mask(w.v[i], w.v[i], _CMP_UNORD_Q);
+      }
+      const __mmask16 anyNaN = nan[0] | nan[1] | nan[2] | nan[3];
+      __mmask16 taken = 0, chosen[4];
+      for (int i = 3; i >= 0; --i) {
+        const __mmask16 wins = i == 0 ? static_cast<__mmask16>(~0) : beats[i];
+        chosen[i] =
+            static_cast<__mmask16>(~taken & (nan[i] | (wins & ~anyNaN)));
+        taken |= chosen[i];
+      }
+      const __m512 g = _mm512_maskz_loadu_ps(
+          static_cast<__mmask16>((1u << n) - 1), grad + ow);
+      w.store(dTop + 2 * ow, _mm512_maskz_mov_ps(chosen[0], g),
+              _mm512_maskz_mov_ps(chosen[1], g));
+      w.store(dBottom + 2 * ow, _mm512_maskz_mov_ps(chosen[2], g),
+              _mm512_maskz_mov_ps(chosen[3], g));
+    }
+    return;
+  }
+#endif
+  // Whole groups of 8 windows in a loop the compiler vectorizes, the rest
+  // through firstMaximum: the vectorized loop's own remainder compiled to
+  // branches, which data of no order mispredicts.
+  const int64_t whole = count / 8 * 8;
+  for (int64_t ow = 0; ow < whole; ++ow) {
+    const T v0 = top[2 * ow], v1 = top[2 * ow + 1];
+    const T v2 = bottom[2 * ow], v3 = bottom[2 * ow + 1];
+    // The index as a T, so that every select is as wide as the values
+    // and the loop vectorizes.
+    T best = 0, bestValue = v0;
+    best = v1 > bestValue ? T(1) : best;
+    bestValue = v1 > bestValue ? v1 : bestValue;
+    best = v2 > bestValue ? T(2) : best;
+    bestValue = v2 > bestValue ? v2 : bestValue;
+    best = v3 > bestValue ? T(3) : best;
+    best = v0 != v0 ? T(0) : best;
+    best = v1 != v1 ? T(1) : best;
+    best = v2 != v2 ? T(2) : best;
+    best = v3 != v3 ? T(3) : best;
+    const T g = grad[ow];
+    dTop[2 * ow] = best == T(0) ? g : T(0);
+    dTop[2 * ow + 1] = best == T(1) ? g : T(0);
+    dBottom[2 * ow] = best == T(2) ? g : T(0);
+    dBottom[2 * ow + 1] = best == T(3) ? g : T(0);
+  }
+  if (whole == count)
+    return;
+  std::fill(dTop + 2 * whole, dTop + 2 * count, T(0));
+  std::fill(dBottom + 2 * whole, dBottom + 2 * count, T(0));
+  for (int64_t ow = whole; ow < count; ++ow)
+    dTop[2 * ow + firstMaximum<2>(s, top + 2 * ow)] = grad[ow];
+}
+
+template <typename T>
+void maxPool2x2(int64_t B, const WindowShape &s, const T *x, T *y) {
+  const int64_t inPlane = s.height * s.width;
+  const int64_t outPlane = s.outHeight * s.outWidth;
+  const int64_t planes = B * s.channels;
+  parallelRanges(planes, planes * outPlane * 4,
+                 [&](int64_t first, int64_t last) {
+                   for (int64_t p = first; p < last; ++p)
+                     for (int64_t oh = 0; oh < s.outHeight; ++oh) {
+                       const T *top = x + p * inPlane + 2 * oh * s.width;
+                       maxPoolRow2x2(top, top + s.width, s.outWidth,
+                                     y + p * outPlane + oh * s.outWidth);
+                     }
+                 });
+}
+
+// Every input element gets its window's dy or zero, written once, so dx
+// needs no zeroing pass; the rows and the column that no window covers
+// get zeros.
+template <typename T>
+void maxPool2x2Grad(int64_t B, const WindowShape &s, const T *dy, const T *x,
+                    T *dx) {
+  const int64_t inPlane = s.height * s.width;
+  const int64_t outPlane = s.outHeight * s.outWidth;
+  const int64_t planes = B * s.channels;
+  parallelRanges(
+      planes, planes * inPlane * 2, [&](int64_t first, int64_t last) {
+        for (int64_t p = first; p < last; ++p) {
+          for (int64_t oh = 0; oh < s.outHeight; ++oh) {
+            const int64_t top = p * inPlane + 2 * oh * s.width;
+            T *dTop = dx + top;
+            maxPoolGradRow2x2(s, x + top, dy + p * outPlane + oh * s.outWidth,
+                              s.outWidth, dTop);
+            for (int64_t w = 2 * s.outWidth; w < s.width; ++w)
+              dTop[w] = dTop[s.width + w] = T(0);
+          }
+          std::fill(dx + p * inPlane + 2 * s.outHeight * s.width,
+                    dx + (p + 1) * inPlane, T(0));
+        }
+      });
+}
+
 template <int Size, typename T>
 void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
   const int64_t inPlane = s.height * s.width;
@@ -344,6 +883,8 @@ void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
 // common 2x2 and 3x3 windows get unrolled scans.
 template <typename T>
 void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
+  if (detail::tiles2x2(s))
+    return detail::maxPool2x2(B, s, x, y);
   if (s.kernel == 2)
     return detail::maxPool2d<2>(B, s, x, y);
   if (s.kernel == 3)
@@ -356,6 +897,8 @@ void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
 template <typename T>
 void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                    T *dx) {
+  if (detail::tiles2x2Grad<T>(s))
+    return detail::maxPool2x2Grad(B, s, dy, x, dx);
   if (s.kernel == 2)
     return detail::maxPool2dGrad<2>(B, s, dy, x, dx);
   if (s.kernel == 3)
