@@ -372,15 +372,15 @@ class Bench:
 
     # ---- gradc timing
 
-    def trainer_run(self, trainer, opts, epochs, tag):
+    def trainer_run(self, trainer, opts, epochs, tag, batch):
         metrics = os.path.join(self.work, "data", f"{tag}.metrics.jsonl")
         grads = os.path.join(self.work, "data", f"{tag}.grads.csv")
         for stale in (metrics, grads):
             if os.path.exists(stale):
                 os.remove(stale)
-        argv = [trainer, "train", "--epochs", str(epochs), "--threads",
-                str(self.threads), "--quiet", "-v", "--metrics", metrics,
-                "--grad-log", grads] + opts
+        argv = [trainer, "train", "--epochs", str(epochs), "--batch",
+                str(batch), "--threads", str(self.threads), "--quiet", "-v",
+                "--metrics", metrics, "--grad-log", grads] + opts
         child = run_child(argv)
         if child.rc != 0:
             raise RuntimeError(first_line(child.err + child.out))
@@ -411,7 +411,8 @@ class Bench:
         for _ in range(4):
             opts, _ = self.subset(case, calib * batch,
                                   f"{backend}-b{batch}-calib")
-            epochs, _ = self.trainer_run(trainer, opts, 3, tag + "-calib")
+            epochs, _ = self.trainer_run(trainer, opts, 3, tag + "-calib",
+                                         batch)
             seconds = min(e["seconds"] for e in epochs)
             if seconds >= a.target / 10 or calib * batch >= cap:
                 break
@@ -424,7 +425,14 @@ class Bench:
                                        f"{backend}-b{batch}")
 
         def measure():
-            epochs, child = self.trainer_run(trainer, opts, 1 + a.reps, tag)
+            epochs, child = self.trainer_run(trainer, opts, 1 + a.reps, tag,
+                                             batch)
+            # Each timed epoch must be the steps asked for: a trainer that
+            # ignored the batch would time another case.
+            if any(e["step"] != (i + 1) * steps
+                   for i, e in enumerate(epochs)):
+                raise RuntimeError(f"the trainer ran {epochs[0]['step']} "
+                                   f"steps an epoch, not {steps}")
             rates = [e["samples_per_s"] for e in epochs[1:]]
             return {"rates": rates, "median": statistics.median(rates),
                     "steps": steps, "loss": epochs[-1]["loss"],
