@@ -263,7 +263,7 @@ template <typename T> struct Gemm {
           for (int l = 0; l < width; ++l)
             lane[l] += lane[l + width];
         T sum = lane[0];
-        for (; k < K; ++k)
+        for (int j = 0; k < K && j < Lanes; ++k, ++j)
           sum += a[k] * b[k];
         T &c = C[i * ldc + j];
         c = accumulate ? c + sum : sum;

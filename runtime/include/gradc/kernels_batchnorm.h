@@ -151,16 +151,30 @@ void batchNormWeightGrad(int64_t B, int64_t C, int64_t inner, const T *dy,
   });
 }
 
-// The sum of dy over the batch and every position of each channel.
+// The sum of dy over the batch and every position of each channel, in
+// double. Position i of every sample goes to the partial sum i % 16, and
+// the partial sums are added in a fixed tree at the end: sixteen sums
+// are two vectors of doubles, where one sum made each addition wait for
+// the one before (a convolution's bias gradient took 6% of a step).
 template <typename T>
 void channelSum(int64_t B, int64_t C, int64_t inner, const T *dy, T *sum) {
   parallelRanges(C, B * C * inner, [&](int64_t first, int64_t last) {
+    constexpr int Lanes = 16;
     for (int64_t c = first; c < last; ++c) {
-      double total = 0;
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t i = 0; i < inner; ++i)
-          total += dy[(b * C + c) * inner + i];
-      sum[c] = static_cast<T>(total);
+      double lane[Lanes] = {};
+      for (int64_t b = 0; b < B; ++b) {
+        const T *row = dy + (b * C + c) * inner;
+        int64_t i = 0;
+        for (; i + Lanes <= inner; i += Lanes)
+          for (int j = 0; j < Lanes; ++j)
+            lane[j] += row[i + j];
+        for (int j = 0; i < inner && j < Lanes; ++i, ++j)
+          lane[j] += row[i];
+      }
+      for (int width = Lanes / 2; width > 0; width /= 2)
+        for (int j = 0; j < width; ++j)
+          lane[j] += lane[j + width];
+      sum[c] = static_cast<T>(lane[0]);
     }
   });
 }
