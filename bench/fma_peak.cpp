@@ -1,5 +1,5 @@
-// The machine's single-precision FMA peak, for bench/run.sh: a copy of
-// /work/shared/bench/fma_peak.cpp that builds on any x86-64 (the AVX-512
+// The machine's single-precision FMA peak, for bench/run.sh: a variant of
+// the reference FMA-peak program that builds on any x86-64 (the AVX-512
 // and AVX2 variants only where -march=native enables them), takes its
 // length from the command line, and runs on one thread and on all of them.
 // Independent accumulator chains cover the FMA latency on both ports.

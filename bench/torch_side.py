@@ -10,7 +10,7 @@ see MODELS). Subcommands, each printing one JSON object on stdout:
   epoch MODEL DATA...     one full epoch and a test evaluation (bench.py
                           reads the process's peak memory)
   idle                    imports torch and exits (baseline memory)
-Adapted from /work/shared/bench/train_torch.py, without numpy.
+The models and the loop are the reference benchmarks', without numpy.
 """
 import argparse
 import json
