@@ -105,26 +105,35 @@ void rnnScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
   const int64_t sampleStride = steps * H;
   std::vector<T> packedWhhT; // W_hh^T, packed once for every step
   detail::Gemm<T>::pack(H, H, whh, H, true, packedWhhT);
-  for (int64_t t = 0; t < steps; ++t) {
-    // h_{t-1} W_hh^T for the whole batch, written where h_t goes.
-    T *ht = hs + t * H;
-    if (t > 0)
-      detail::Gemm<T>::runPacked(B, H, H, hs + (t - 1) * H, sampleStride,
-                                 false, packedWhhT.data(), ht, sampleStride);
 
-    parallelRanges(B, B * H * 4, [&](int64_t first, int64_t last) {
-      for (int64_t b = first; b < last; ++b) {
-        T *h = ht + b * sampleStride;
-        const T *p = pre + b * sampleStride + t * H;
-        if (t > 0)
-          for (int64_t j = 0; j < H; ++j)
-            h[j] = rnnActivation<T, Relu>(h[j] + p[j]);
-        else
-          for (int64_t j = 0; j < H; ++j)
-            h[j] = rnnActivation<T, Relu>(p[j]);
-      }
-    });
-  }
+  // The samples never meet in the recurrence: the threads split them once,
+  // and each runs every step for its own, where a split at each step
+  // opened a parallel region per step for one small product.
+  parallelRanges(
+      B, B * steps * H * H,
+      [&](int64_t first, int64_t last) {
+        const T *preRows = pre + first * sampleStride;
+        T *hsRows = hs + first * sampleStride;
+        for (int64_t t = 0; t < steps; ++t) {
+          // h_{t-1} W_hh^T for these samples, written where h_t goes.
+          T *ht = hsRows + t * H;
+          if (t > 0)
+            detail::Gemm<T>::runPacked(last - first, H, H, ht - H,
+                                       sampleStride, false,
+                                       packedWhhT.data(), ht, sampleStride);
+          for (int64_t b = 0; b < last - first; ++b) {
+            T *h = ht + b * sampleStride;
+            const T *p = preRows + b * sampleStride + t * H;
+            if (t > 0)
+              for (int64_t j = 0; j < H; ++j)
+                h[j] = rnnActivation<T, Relu>(h[j] + p[j]);
+            else
+              for (int64_t j = 0; j < H; ++j)
+                h[j] = rnnActivation<T, Relu>(p[j]);
+          }
+        }
+      },
+      kParallelMinGemmWork);
 }
 
 // Backpropagation through time. Given dhs[B,T,H], the loss's gradient with
@@ -140,30 +149,37 @@ void rnnScanGrad(int64_t B, int64_t steps, int64_t H, const T *dhs, const T *hs,
   const int64_t sampleStride = steps * H;
   std::vector<T> packedWhh; // packed once for every step
   detail::Gemm<T>::pack(H, H, whh, H, false, packedWhh);
-  for (int64_t t = steps - 1; t >= 0; --t) {
-    // The product of step t + 1 was written into dpre_t's place.
-    parallelRanges(B, B * H, [&](int64_t first, int64_t last) {
-      for (int64_t b = first; b < last; ++b) {
-        const int64_t at = b * sampleStride + t * H;
-        T *dp = dpre + at;
-        const T *dh = dhs + at;
-        const T *h = hs + at;
-        if (t + 1 < steps)
-          for (int64_t j = 0; j < H; ++j)
-            dp[j] = (dh[j] + dp[j]) * rnnActivationSlope<T, Relu>(h[j]);
-        else
-          for (int64_t j = 0; j < H; ++j)
-            dp[j] = dh[j] * rnnActivationSlope<T, Relu>(h[j]);
-      }
-    });
 
-    // dpre_t W_hh, the gradient reaching h_{t-1} through step t, goes where
-    // dpre_{t-1} will be written, which saves a buffer.
-    if (t > 0)
-      detail::Gemm<T>::runPacked(B, H, H, dpre + t * H, sampleStride, false,
-                                 packedWhh.data(), dpre + (t - 1) * H,
-                                 sampleStride);
-  }
+  // As in rnnScan, the threads split the samples once for every step.
+  parallelRanges(
+      B, B * steps * H * H,
+      [&](int64_t first, int64_t last) {
+        for (int64_t t = steps - 1; t >= 0; --t) {
+          // The product of step t + 1 was written into dpre_t's place.
+          for (int64_t b = first; b < last; ++b) {
+            const int64_t at = b * sampleStride + t * H;
+            T *dp = dpre + at;
+            const T *dh = dhs + at;
+            const T *h = hs + at;
+            if (t + 1 < steps)
+              for (int64_t j = 0; j < H; ++j)
+                dp[j] = (dh[j] + dp[j]) * rnnActivationSlope<T, Relu>(h[j]);
+            else
+              for (int64_t j = 0; j < H; ++j)
+                dp[j] = dh[j] * rnnActivationSlope<T, Relu>(h[j]);
+          }
+
+          // dpre_t W_hh, the gradient reaching h_{t-1} through step t,
+          // goes where dpre_{t-1} will be written, which saves a buffer.
+          if (t > 0) {
+            T *rows = dpre + first * sampleStride + t * H;
+            detail::Gemm<T>::runPacked(last - first, H, H, rows,
+                                       sampleStride, false, packedWhh.data(),
+                                       rows - H, sampleStride);
+          }
+        }
+      },
+      kParallelMinGemmWork);
 }
 
 // ---------------------------------------------------------------------------
@@ -237,31 +253,37 @@ void lstmScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
   const int64_t preStride = steps * 4 * H;
   std::vector<T> packedWhhT; // W_hh^T, packed once for every step
   detail::Gemm<T>::pack(4 * H, H, whh, H, true, packedWhhT);
-  for (int64_t t = 0; t < steps; ++t) {
-    // h_{t-1} W_hh^T for the whole batch, written into the gate slots.
-    T *st = state + t * W;
-    if (t > 0)
-      detail::Gemm<T>::runPacked(B, 4 * H, H, state + (t - 1) * W + 5 * H,
-                                 sampleStride, false, packedWhhT.data(), st,
-                                 sampleStride);
 
-    parallelRanges(B, B * H * 16, [&](int64_t first, int64_t last) {
-      for (int64_t b = first; b < last; ++b) {
-        T *s = st + b * sampleStride;
-        const T *p = pre + b * preStride + t * 4 * H;
-        if (t > 0) {
-          for (int64_t k = 0; k < 4 * H; ++k)
-            s[k] += p[k];
-          detail::lstmCell<T, false>(H, s, s + H, s + 2 * H, s + 3 * H,
-                                     s + 4 * H, s + 5 * H, s - W + 4 * H);
-        } else {
-          std::copy_n(p, 4 * H, s);
-          detail::lstmCell<T, true>(H, s, s + H, s + 2 * H, s + 3 * H,
-                                    s + 4 * H, s + 5 * H, nullptr);
+  // As in rnnScan, the threads split the samples once for every step.
+  parallelRanges(
+      B, B * steps * 4 * H * H,
+      [&](int64_t first, int64_t last) {
+        T *rows = state + first * sampleStride;
+        for (int64_t t = 0; t < steps; ++t) {
+          // h_{t-1} W_hh^T for these samples, written into the gate slots.
+          T *st = rows + t * W;
+          if (t > 0)
+            detail::Gemm<T>::runPacked(last - first, 4 * H, H,
+                                       st - W + 5 * H, sampleStride, false,
+                                       packedWhhT.data(), st, sampleStride);
+          for (int64_t b = first; b < last; ++b) {
+            T *s = st + (b - first) * sampleStride;
+            const T *p = pre + b * preStride + t * 4 * H;
+            if (t > 0) {
+              for (int64_t k = 0; k < 4 * H; ++k)
+                s[k] += p[k];
+              detail::lstmCell<T, false>(H, s, s + H, s + 2 * H, s + 3 * H,
+                                         s + 4 * H, s + 5 * H,
+                                         s - W + 4 * H);
+            } else {
+              std::copy_n(p, 4 * H, s);
+              detail::lstmCell<T, true>(H, s, s + H, s + 2 * H, s + 3 * H,
+                                        s + 4 * H, s + 5 * H, nullptr);
+            }
+          }
         }
-      }
-    });
-  }
+      },
+      kParallelMinGemmWork);
 }
 
 // Backpropagation through time. Given dstate[B,T,6H], the loss's gradient
@@ -284,39 +306,47 @@ void lstmScanGrad(int64_t B, int64_t steps, int64_t H, const T *dstate,
   const int64_t preStride = steps * 4 * H;
   std::vector<T> packedWhh; // packed once for every step
   detail::Gemm<T>::pack(H, 4 * H, whh, H, false, packedWhh);
-  for (int64_t t = steps - 1; t >= 0; --t) {
-    const bool last = t + 1 == steps, first = t == 0;
-    parallelRanges(B, B * H * 16, [&](int64_t firstSample, int64_t lastSample) {
-      for (int64_t b = firstSample; b < lastSample; ++b) {
-        const T *s = state + b * sampleStride + t * W;
-        const T *ds = dstate + b * sampleStride + t * W;
-        T *dp = dpre + b * preStride + t * 4 * H;
-        const T *cPrevious = first ? nullptr : s - W + 4 * H;
-        T *dfPrevious = first ? nullptr : dp - 4 * H + H;
-        auto cell = [&](auto lastStep, auto firstStep) {
-          detail::lstmCellGrad<T, decltype(lastStep)::value,
-                               decltype(firstStep)::value>(
-              H, s, ds, cPrevious, dp, dp + H, dp + 2 * H, dp + 3 * H,
-              dfPrevious);
-        };
-        if (last && first)
-          cell(std::true_type{}, std::true_type{});
-        else if (last)
-          cell(std::true_type{}, std::false_type{});
-        else if (first)
-          cell(std::false_type{}, std::true_type{});
-        else
-          cell(std::false_type{}, std::false_type{});
-      }
-    });
 
-    // dpre_t W_hh, the gradient reaching h_{t-1} through step t, goes into
-    // the i slot of dpre_{t-1}.
-    if (t > 0)
-      detail::Gemm<T>::runPacked(B, H, 4 * H, dpre + t * 4 * H, preStride,
-                                 false, packedWhh.data(),
-                                 dpre + (t - 1) * 4 * H, preStride);
-  }
+  // As in rnnScan, the threads split the samples once for every step.
+  parallelRanges(
+      B, B * steps * 4 * H * H,
+      [&](int64_t firstSample, int64_t lastSample) {
+        for (int64_t t = steps - 1; t >= 0; --t) {
+          const bool last = t + 1 == steps, first = t == 0;
+          for (int64_t b = firstSample; b < lastSample; ++b) {
+            const T *s = state + b * sampleStride + t * W;
+            const T *ds = dstate + b * sampleStride + t * W;
+            T *dp = dpre + b * preStride + t * 4 * H;
+            const T *cPrevious = first ? nullptr : s - W + 4 * H;
+            T *dfPrevious = first ? nullptr : dp - 4 * H + H;
+            auto cell = [&](auto lastStep, auto firstStep) {
+              detail::lstmCellGrad<T, decltype(lastStep)::value,
+                                   decltype(firstStep)::value>(
+                  H, s, ds, cPrevious, dp, dp + H, dp + 2 * H, dp + 3 * H,
+                  dfPrevious);
+            };
+            if (last && first)
+              cell(std::true_type{}, std::true_type{});
+            else if (last)
+              cell(std::true_type{}, std::false_type{});
+            else if (first)
+              cell(std::false_type{}, std::true_type{});
+            else
+              cell(std::false_type{}, std::false_type{});
+          }
+
+          // dpre_t W_hh, the gradient reaching h_{t-1} through step t,
+          // goes into the i slot of dpre_{t-1}.
+          if (t > 0) {
+            T *rows = dpre + firstSample * preStride + t * 4 * H;
+            detail::Gemm<T>::runPacked(lastSample - firstSample, H, 4 * H,
+                                       rows, preStride, false,
+                                       packedWhh.data(), rows - 4 * H,
+                                       preStride);
+          }
+        }
+      },
+      kParallelMinGemmWork);
 }
 
 // hs[B,T,H] = the h part of every step's state[B,T,6H].
