@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/llvm/StepBuilder.h"
 
+#include <gradc/vector_exp.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Verifier.h>
@@ -114,6 +115,7 @@ private:
     return b.CreateIntrinsic(Intrinsic::fma, {x->getType()}, {x, y, z});
   }
   Value *sigmoid(IRBuilder<> &b, Value *x);
+  template <typename T> Value *sigmoidAs(IRBuilder<> &b, Value *x);
 
   Module &module;
   LLVMContext &context;
@@ -233,52 +235,43 @@ Value *StepBuilder::libmCall(IRBuilder<> &b, const char *name, Value *x) {
 // operation, so that both backends give the same bits: exp(-x) as 2^k
 // times a Taylor polynomial in r = -x - k ln 2, then 1 / (1 + exp(-x)).
 Value *StepBuilder::sigmoid(IRBuilder<> &b, Value *x) {
-  Type *type = x->getType();
-  const bool isFloat = element->isFloatTy();
-  Type *integer = isFloat ? i32 : i64;
-  Type *integers = type->getWithNewType(integer);
+  return element->isFloatTy() ? sigmoidAs<float>(b, x)
+                              : sigmoidAs<double>(b, x);
+}
 
-  // ExpParts<float> and ExpParts<double>; the float constants are the
-  // float literals there, widened exactly.
-  const double lowest = isFloat ? -87.0 : -708.0;
-  const double highest = isFloat ? 88.0 : 709.0;
-  const double ln2High = isFloat ? double(0.693359375f)
-                                 : 6.93147180369123816490e-01;
-  const double ln2Low = isFloat ? double(-2.12194440e-4f)
-                                : 1.90821492927058770002e-10;
-  const double rounder = isFloat ? 12582912.0 : 6755399441055744.0;
-  const int degree = isFloat ? 7 : 13;
-  const unsigned mantissaBits = isFloat ? 23 : 52;
-  const uint64_t exponentBias = isFloat ? 127 : 1023;
+// The constants are the header's own (detail::ExpParts), so that the two
+// backends cannot drift apart.
+template <typename T>
+Value *StepBuilder::sigmoidAs(IRBuilder<> &b, Value *x) {
+  using Parts = gradc::detail::ExpParts<T>;
+  Type *type = x->getType();
+  Type *integers = type->getWithNewType(sizeof(T) == 4 ? i32 : i64);
   auto c = [&](double value) { return constant(value, type); };
 
-  // The argument, clamped to where 2^k stays normal; NaN becomes lowest.
+  // The argument, clamped to where 2^k stays normal; NaN becomes Lowest.
   Value *minus = b.CreateFNeg(x);
-  Value *clamped = b.CreateSelect(b.CreateFCmpOGT(minus, c(lowest)), minus,
-                                  c(lowest));
-  clamped = b.CreateSelect(b.CreateFCmpOLT(clamped, c(highest)), clamped,
-                           c(highest));
+  Value *clamped = b.CreateSelect(
+      b.CreateFCmpOGT(minus, c(Parts::Lowest)), minus, c(Parts::Lowest));
+  clamped = b.CreateSelect(b.CreateFCmpOLT(clamped, c(Parts::Highest)),
+                           clamped, c(Parts::Highest));
 
-  Value *k = b.CreateFSub(fma(b, clamped, c(1.4426950408889634),
-                              c(rounder)),
-                          c(rounder));
+  Value *k = b.CreateFSub(
+      fma(b, clamped, c(T(gradc::detail::kLog2E)), c(Parts::Rounder)),
+      c(Parts::Rounder));
   Value *minusK = b.CreateFNeg(k);
-  Value *r = fma(b, minusK, c(ln2High), clamped);
-  r = fma(b, minusK, c(ln2Low), r);
+  Value *r = fma(b, minusK, c(Parts::Ln2High), clamped);
+  r = fma(b, minusK, c(Parts::Ln2Low), r);
 
-  // 1 / n!, computed as detail::inverseFactorial computes it.
-  std::vector<double> inverseFactorials(degree + 1);
-  inverseFactorials[0] = 1;
-  for (int n = 1; n <= degree; ++n)
-    inverseFactorials[n] = inverseFactorials[n - 1] / n;
-  Value *polynomial = c(inverseFactorials[degree]);
-  for (int n = degree - 1; n >= 0; --n)
-    polynomial = fma(b, polynomial, r, c(inverseFactorials[n]));
+  constexpr auto coefficient = gradc::detail::taylorCoefficients<T>();
+  Value *polynomial = c(coefficient[Parts::Degree]);
+  for (int n = Parts::Degree - 1; n >= 0; --n)
+    polynomial = fma(b, polynomial, r, c(coefficient[n]));
 
-  Value *exponent = b.CreateAdd(b.CreateFPToSI(k, integers),
-                                ConstantInt::get(integers, exponentBias));
+  Value *exponent =
+      b.CreateAdd(b.CreateFPToSI(k, integers),
+                  ConstantInt::get(integers, Parts::ExponentBias));
   Value *scale = b.CreateBitCast(
-      b.CreateShl(exponent, ConstantInt::get(integers, mantissaBits)),
+      b.CreateShl(exponent, ConstantInt::get(integers, Parts::MantissaBits)),
       type);
   Value *result = b.CreateFDiv(c(1), fma(b, polynomial, scale, c(1)));
   return b.CreateSelect(b.CreateFCmpOEQ(x, x), result, x);
