@@ -9,6 +9,8 @@
 
 #include "codegen/KernelProgram.h"
 
+#include <gradc/abi.h>
+
 namespace gradc {
 
 namespace {
@@ -208,6 +210,50 @@ TableValue config(const ModelSpec &spec) {
        int32(spec.passes.skipNonfinite)});
 }
 
+// Ops that tie a sample's result to its place in the batch: BatchNorm
+// computes statistics over the batch, and dropout draws its mask by
+// position from the call's seed, so a part of a batch would redraw the
+// first part's mask.
+bool tiesSamples(OpKind op) {
+  switch (op) {
+  case OpKind::BatchNormStats:
+  case OpKind::BatchNormApply:
+  case OpKind::BatchNormInputGrad:
+  case OpKind::BatchNormStatsGrad:
+  case OpKind::BatchNormStatsInputGrad:
+  case OpKind::BatchNormWeightGrad:
+  case OpKind::Dropout:
+  case OpKind::DropoutGrad:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool batchSeparable(const Graph &graph) {
+  for (const Node &node : graph.nodes)
+    if (tiesSamples(node.op))
+      return false;
+  return true;
+}
+
+// The multiply-adds per sample of each matrix product of the step.
+std::vector<int64_t> productMacsPerSample(const Graph &graph) {
+  std::vector<int64_t> macs;
+  for (const Node &node : graph.nodes) {
+    if (node.inputs.size() != 2 || !graph.type(node.inputs[0]).batched)
+      continue;
+    const TensorType &a = graph.type(node.inputs[0]);
+    const TensorType &b = graph.type(node.inputs[1]);
+    const int64_t rowsPerSample = a.elements() / a.lastDim();
+    if (node.op == OpKind::MatMulNT || node.op == OpKind::MatMulNN)
+      macs.push_back(rowsPerSample * b.dims[0] * b.dims[1]);
+    else if (node.op == OpKind::MatMulTN)
+      macs.push_back(rowsPerSample * a.lastDim() * b.lastDim());
+  }
+  return macs;
+}
+
 } // namespace
 
 std::vector<TableGlobal> buildModelTable(const ModelSpec &spec,
@@ -219,7 +265,7 @@ std::vector<TableGlobal> buildModelTable(const ModelSpec &spec,
   int64_t vocabulary = inputVocabulary(graph);
 
   std::vector<TableValue> model = {
-      int32(1, "GRADC_ABI_VERSION"),
+      int32(GRADC_ABI_VERSION, "GRADC_ABI_VERSION"),
       string(graph.name),
       string(options.backend),
       string(options.target),
@@ -256,6 +302,14 @@ std::vector<TableGlobal> buildModelTable(const ModelSpec &spec,
   model.push_back(peaks.empty() ? optionalString("")
                                 : reference(Kind::Global, "live_peaks"));
 
+  std::vector<TableValue> products;
+  for (int64_t macs : productMacsPerSample(graph))
+    products.push_back(int64(macs));
+  model.push_back(int32(batchSeparable(graph)));
+  model.push_back(int32(products.size()));
+  model.push_back(products.empty() ? optionalString("")
+                                   : reference(Kind::Global, "product_macs"));
+
   std::vector<TableGlobal> table = {
       {"params", "gradc_param_info", paramTable(graph, plan)},
       {"layers", "gradc_layer_info", layerTable(graph)},
@@ -263,6 +317,9 @@ std::vector<TableGlobal> buildModelTable(const ModelSpec &spec,
   if (!peaks.empty())
     table.push_back(
         {"live_peaks", "int64_t", aggregate(Kind::Array, std::move(peaks))});
+  if (!products.empty())
+    table.push_back({"product_macs", "int64_t",
+                     aggregate(Kind::Array, std::move(products))});
   table.push_back(
       {"model", "gradc_model", aggregate(Kind::Struct, std::move(model))});
   return table;

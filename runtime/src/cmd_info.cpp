@@ -5,6 +5,7 @@
 #include "command_support.h"
 #include "commands.h"
 #include "names.h"
+#include "network.h"
 
 #include <algorithm>
 #include <gradc/parallel.h>
@@ -134,6 +135,18 @@ void printWorkspace(const gradc_model &model, int64_t batch) {
              bound > 0 ? static_cast<double>(arena) / bound : 1.0);
 }
 
+void printTrainingParts(const gradc_model &model, int64_t batch) {
+  const int parts = trainingParts(model, batch);
+  if (parts == 1) {
+    fmt::print("training steps: the batch of {} in one piece\n", batch);
+    return;
+  }
+  fmt::print("training steps: the batch of {} in {} parts computed side by "
+             "side, their gradients averaged; each part has a workspace of "
+             "its own\n",
+             batch, parts);
+}
+
 } // namespace
 
 int runInfo(const gradc_model &model, const Options &options) {
@@ -151,7 +164,9 @@ int runInfo(const gradc_model &model, const Options &options) {
   printLayers(model);
   printParameters(model);
   printConfig(*model.config);
-  printWorkspace(model, options.batch.value_or(model.config->batch));
+  const int64_t batch = options.batch.value_or(model.config->batch);
+  printWorkspace(model, batch);
+  printTrainingParts(model, batch);
   return 0;
 }
 

@@ -3,6 +3,9 @@
 
 #include "errors.h"
 
+#include "gradc/kernels.h"
+#include "gradc/parallel.h"
+
 #include <fmt/format.h>
 #include <stdexcept>
 
@@ -36,7 +39,6 @@ Network<Real>::context(const BatchView<Real> &batch, bool training,
                                        model_.workspace_fixed, batch.count);
   if (workspace_.size() < workspace)
     workspace_.resize(workspace);
-  output.resize(elementsFor(model_.output_size, 0, batch.count));
 
   typename Precision<Real>::Context ctx{};
   ctx.params = params.data();
@@ -54,15 +56,149 @@ Network<Real>::context(const BatchView<Real> &batch, bool training,
   return ctx;
 }
 
+// The fewest samples worth a part of its own.
+constexpr int64_t kMinPartSamples = 8;
+
+// A step in two halves, each on its own thread, pays when the kernels
+// cannot keep two threads busy by themselves: when a quarter of the
+// products' work is in products too small to split (a deep stack of
+// narrow layers), or when the activations outweigh the parameters four
+// times, so that per-sample work (elementwise loops, scans, unfolding)
+// is most of the step. Its cost grows with the parameters: the halves'
+// gradients are added, and each half packs every weight for its products.
+int trainingParts(const gradc_model &model, int64_t batch) {
+  if (!model.batch_separable || batch < 2 * kMinPartSamples)
+    return 1;
+
+  double total = 0;
+  double small = 0;
+  for (int i = 0; i < model.num_products; ++i) {
+    const double work =
+        static_cast<double>(model.product_macs[i]) * static_cast<double>(batch);
+    total += work;
+    if (work < static_cast<double>(kParallelMinGemmWork))
+      small += work;
+  }
+  if (total > 0 && small >= total / 4)
+    return 2;
+
+  const double activations = static_cast<double>(model.workspace_per_sample) *
+                             static_cast<double>(batch);
+  return activations >= 4 * static_cast<double>(model.param_size) ? 2 : 1;
+}
+
 template <typename Real>
 Real Network<Real>::trainStep(const BatchView<Real> &batch, uint64_t seed) {
   const auto entry = Precision<Real>::trainStep(model_);
   if (!entry)
     throw std::logic_error(
         fmt::format("the model has no {} train_step", Precision<Real>::name));
+  const int parts = trainingParts(model_, batch.count);
+  if (parts > 1)
+    return trainStepInParts(batch, seed, parts);
+
+  output.resize(elementsFor(model_.output_size, 0, batch.count));
   Real loss = 0;
   const auto ctx = context(batch, true, seed, &loss);
   entry(&ctx);
+  return loss;
+}
+
+template <typename Real>
+Real Network<Real>::trainStepInParts(const BatchView<Real> &batch,
+                                     uint64_t seed, int parts) {
+  output.resize(elementsFor(model_.output_size, 0, batch.count));
+  if (parts_.size() < static_cast<size_t>(parts - 1))
+    parts_.resize(static_cast<size_t>(parts - 1));
+
+  // Each part reads its rows of the batch and writes its rows of the
+  // output. The first uses the members' workspace and gradients, the
+  // others their own, each sized for its part, so that the parts together
+  // need about the workspace of the whole batch.
+  std::vector<typename Precision<Real>::Context> contexts;
+  std::vector<Real> losses(static_cast<size_t>(parts));
+  std::vector<Real> weights(static_cast<size_t>(parts));
+  for (int p = 0; p < parts; ++p) {
+    const int64_t first = batch.count * p / parts;
+    BatchView<Real> rows;
+    rows.count = batch.count * (p + 1) / parts - first;
+    rows.x = batch.x + first * model_.input_size;
+    if (batch.labels)
+      rows.labels = batch.labels + first;
+    if (batch.targets)
+      rows.targets = batch.targets + first * model_.output_size;
+    weights[static_cast<size_t>(p)] =
+        static_cast<Real>(rows.count) / static_cast<Real>(batch.count);
+    if (p == 0) {
+      contexts.push_back(
+          context(rows, true, seed, &losses[static_cast<size_t>(p)]));
+      continue;
+    }
+
+    auto ctx = contexts.front();
+    Part &part = parts_[static_cast<size_t>(p - 1)];
+    part.workspace.resize(elementsFor(model_.workspace_per_sample,
+                                      model_.workspace_fixed, rows.count));
+    part.grads.resize(grads.size());
+    part.grad_sqnorms.resize(grad_sqnorms.size());
+    ctx.workspace = part.workspace.data();
+    ctx.grads = part.grads.data();
+    ctx.grad_sqnorms = part.grad_sqnorms.data();
+    ctx.x = rows.x;
+    ctx.labels = rows.labels;
+    ctx.targets = rows.targets;
+    ctx.batch = rows.count;
+    ctx.loss = &losses[static_cast<size_t>(p)];
+    contexts.push_back(ctx);
+  }
+  for (int p = 0; p < parts; ++p)
+    contexts[static_cast<size_t>(p)].output =
+        output.data() + batch.count * p / parts * model_.output_size;
+
+  const auto entry = Precision<Real>::trainStep(model_);
+  parallelParts(parts,
+                [&](int p) { entry(&contexts[static_cast<size_t>(p)]); });
+
+  // The mean over the batch is the parts' means weighted by their sizes,
+  // for the gradients as for the loss. Each chunk of a gradient is summed
+  // and then, while in cache, squared: the chunks are squaredNorm's, so
+  // the norms come out as it would give them.
+  if (chunks_.empty())
+    for (int i = 0; i < model_.num_params; ++i) {
+      const gradc_param_info &param = model_.params[i];
+      for (int64_t at = 0; !param.is_buffer && at < param.size;
+           at += kSquaredNormChunk)
+        chunks_.push_back(
+            {i, param.offset + at,
+             param.offset + std::min(param.size, at + kSquaredNormChunk)});
+    }
+  chunk_sums_.resize(chunks_.size());
+  Real *sum = grads.data();
+  const int64_t count = static_cast<int64_t>(chunks_.size());
+  parallelRanges(
+      count, parts * model_.param_size, [&](int64_t first, int64_t last) {
+        for (int64_t c = first; c < last; ++c) {
+          const GradChunk &chunk = chunks_[static_cast<size_t>(c)];
+          for (int p = 1; p < parts; ++p) {
+            const Real *part = parts_[static_cast<size_t>(p - 1)].grads.data();
+            const Real scale = p == 1 ? weights[0] : Real(1);
+            const Real weight = weights[static_cast<size_t>(p)];
+            for (int64_t i = chunk.begin; i < chunk.end; ++i)
+              sum[i] = scale * sum[i] + weight * part[i];
+          }
+          chunk_sums_[static_cast<size_t>(c)] =
+              detail::squaredNormChunk(sum, chunk.begin, chunk.end);
+        }
+      });
+  std::vector<double> totals(grad_sqnorms.size());
+  for (size_t c = 0; c < chunks_.size(); ++c)
+    totals[static_cast<size_t>(chunks_[c].param)] += chunk_sums_[c];
+  for (size_t i = 0; i < totals.size(); ++i)
+    grad_sqnorms[i] = static_cast<Real>(totals[i]);
+
+  Real loss = 0;
+  for (int p = 0; p < parts; ++p)
+    loss += weights[static_cast<size_t>(p)] * losses[static_cast<size_t>(p)];
   return loss;
 }
 
@@ -73,6 +209,7 @@ Real Network<Real>::forward(const BatchView<Real> &batch, bool training,
   if (!entry)
     throw std::logic_error(
         fmt::format("the model has no {} forward", Precision<Real>::name));
+  output.resize(elementsFor(model_.output_size, 0, batch.count));
   Real loss = 0;
   const auto ctx = context(batch, training, seed, &loss);
   entry(&ctx);

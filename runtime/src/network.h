@@ -43,6 +43,12 @@ template <typename Real> struct BatchView {
   const Real *targets = nullptr;
 };
 
+// How many parts a training step cuts a batch of `batch` samples into, to
+// compute them side by side (see network.cpp). It depends on the model
+// and the batch only, never on the thread count, so that every count
+// gives the same results.
+int trainingParts(const gradc_model &model, int64_t batch);
+
 template <typename Real> class Network {
 public:
   explicit Network(const gradc_model &model);
@@ -50,7 +56,8 @@ public:
   const gradc_model &model() const { return model_; }
 
   // Forward, loss, every gradient and its squared norm; returns the loss.
-  // `seed` seeds the call's random draws (see gradc_ctx_f32::seed).
+  // `seed` seeds the call's random draws (see gradc_ctx_f32::seed). The
+  // batch may be computed in parts (trainingParts).
   Real trainStep(const BatchView<Real> &batch, uint64_t seed);
 
   // The outputs, and the loss when the batch has labels or targets (0
@@ -67,8 +74,32 @@ private:
                                             bool training, uint64_t seed,
                                             Real *loss);
 
+  // The step on the parts of a batch, side by side: each part has its own
+  // workspace and gradients, and the gradients are then averaged into
+  // `grads`, weighted by the parts' sizes.
+  Real trainStepInParts(const BatchView<Real> &batch, uint64_t seed, int parts);
+
   const gradc_model &model_;
   std::vector<Real> workspace_;
+
+  // The parts' own memory, for every part after the first (which uses
+  // the members above).
+  struct Part {
+    std::vector<Real> workspace;
+    std::vector<Real> grads;
+    std::vector<Real> grad_sqnorms;
+  };
+  std::vector<Part> parts_;
+
+  // The trainable parameters' gradients cut as squaredNorm cuts them, and
+  // each chunk's sum of squares, for averaging the parts.
+  struct GradChunk {
+    int param;
+    int64_t begin;
+    int64_t end;
+  };
+  std::vector<GradChunk> chunks_;
+  std::vector<double> chunk_sums_;
 };
 
 extern template class Network<float>;

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define GRADC_ABI_VERSION 1
+#define GRADC_ABI_VERSION 2
 #define GRADC_MAX_RANK 4
 
 enum gradc_loss {
@@ -220,6 +220,18 @@ typedef struct gradc_model {
   // elements; `info` compares the arena with it. 0 and NULL when unknown.
   int num_live_peaks;
   const int64_t *live_peaks; // [2 * num_live_peaks]
+
+  // 1 when no op of a training step mixes the samples of a batch (no
+  // BatchNorm, no dropout): the step's gradient is then the mean of the
+  // gradients of any parts the batch is cut into, weighted by their sizes,
+  // and the runtime may compute the parts side by side.
+  int batch_separable;
+  // The multiply-adds per sample of each matrix product of a training
+  // step (dense layers and recurrences' input products, forward and
+  // backward), for the runtime to tell how much of a step the products
+  // can split over threads at a given batch. NULL when there are none.
+  int num_products;
+  const int64_t *product_macs; // [num_products]
 } gradc_model;
 
 // Defined by the generated code.

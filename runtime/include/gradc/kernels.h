@@ -462,21 +462,32 @@ void meanSquaredErrorGrad(int64_t n, const T *prediction, const T *target,
 // norms of a step's gradients took a tenth of mlp_fashion's step.
 constexpr int64_t kSquaredNormChunk = 8192;
 
+namespace detail {
+
+// The sum of squares of values[begin, end), at most one chunk, in double.
+template <typename T>
+double squaredNormChunk(const T *values, int64_t begin, int64_t end) {
+  constexpr int Lanes = 32;
+  double lane[Lanes] = {};
+  int64_t i = begin;
+  for (; i + Lanes <= end; i += Lanes)
+    for (int j = 0; j < Lanes; ++j)
+      lane[j] += static_cast<double>(values[i + j]) * values[i + j];
+  for (int j = 0; i < end && j < Lanes; ++i, ++j)
+    lane[j] += static_cast<double>(values[i]) * values[i];
+  for (int width = Lanes / 2; width > 0; width /= 2)
+    for (int j = 0; j < width; ++j)
+      lane[j] += lane[j + width];
+  return lane[0];
+}
+
+} // namespace detail
+
 template <typename T> T squaredNorm(int64_t n, const T *values) {
   auto chunkSum = [&](int64_t chunk) {
-    constexpr int Lanes = 32;
-    const int64_t end = std::min(n, (chunk + 1) * kSquaredNormChunk);
-    double lane[Lanes] = {};
-    int64_t i = chunk * kSquaredNormChunk;
-    for (; i + Lanes <= end; i += Lanes)
-      for (int j = 0; j < Lanes; ++j)
-        lane[j] += static_cast<double>(values[i + j]) * values[i + j];
-    for (int j = 0; i < end && j < Lanes; ++i, ++j)
-      lane[j] += static_cast<double>(values[i]) * values[i];
-    for (int width = Lanes / 2; width > 0; width /= 2)
-      for (int j = 0; j < width; ++j)
-        lane[j] += lane[j + width];
-    return lane[0];
+    return detail::squaredNormChunk(
+        values, chunk * kSquaredNormChunk,
+        std::min(n, (chunk + 1) * kSquaredNormChunk));
   };
   const int64_t chunks = (n + kSquaredNormChunk - 1) / kSquaredNormChunk;
   if (chunks <= 1)
