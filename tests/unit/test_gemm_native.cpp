@@ -1,0 +1,45 @@
+// The matrix product as a trainer compiled for this machine runs it: this
+// file is compiled with -march=native, so that where the machine has
+// AVX-512 the products take the paths only it has (the transposed weights
+// packed by 16x16 transposes and gathers). Each element must be, bit for
+// bit, the fused multiply-adds of its dot product taken in order of k.
+#include <gradc/kernels.h>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <tuple>
+#include <vector>
+
+TEST_CASE("a dense layer's forward product is its dot products in order",
+          "[kernels]") {
+  std::mt19937 random(11);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  // Depths below, at and past the 16 rows of a transpose and the 256 of
+  // a block; widths of whole 32-column panels and not.
+  for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{5, 32, 16},
+                         {7, 64, 37},
+                         {3, 96, 300},
+                         {12, 33, 20},
+                         {64, 64, 64},
+                         {3, 64, 15}}) {
+    std::vector<float> x(M * K), w(N * K), y(M * N);
+    for (float &v : x)
+      v = value(random);
+    for (float &v : w)
+      v = value(random);
+    gradc::matmulNT<float>(M, N, K, x.data(), w.data(), y.data());
+
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float sum = 0;
+        for (int64_t k = 0; k < K; ++k)
+          sum = std::fma(x[i * K + k], w[j * K + k], sum);
+        wrong += y[i * N + j] != sum;
+      }
+    INFO("M " << M << " N " << N << " K " << K);
+    CHECK(wrong == 0);
+  }
+}
