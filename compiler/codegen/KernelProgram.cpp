@@ -523,9 +523,10 @@ KernelProgram lowerToKernels(const Graph &graph) {
       continue;
 
     std::vector<Statement> &section =
-        node.role == Role::Forward ? program.forward
-        : node.role == Role::Loss  ? program.loss
-                                   : program.backward;
+        node.role == Role::Forward    ? program.forward
+        : node.role == Role::Loss     ? program.loss
+        : node.role == Role::Backward ? program.backward
+                                      : program.norms;
     section.push_back(std::move(statement));
     for (Statement &copy : lowering.extra)
       section.push_back(std::move(copy));

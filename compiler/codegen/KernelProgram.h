@@ -97,12 +97,15 @@ struct Statement {
   std::variant<KernelCall, ElementwiseLoop, SumRowsLoop, BlockCopy> work;
 };
 
-// The step in three sections. The output is copied out after `forward`;
-// `loss` runs when labels or targets are given; `backward` when training.
+// The step in four sections. The output is copied out after `forward`;
+// `loss` runs when labels or targets are given; `backward` when training;
+// `norms`, the gradients' squared norms, when training with somewhere to
+// put them (gradc_ctx::grad_sqnorms).
 struct KernelProgram {
   std::vector<Statement> forward;
   std::vector<Statement> loss;
   std::vector<Statement> backward;
+  std::vector<Statement> norms;
 };
 
 KernelProgram lowerToKernels(const Graph &graph);

@@ -140,10 +140,8 @@ Real Network<Real>::trainStepInParts(const BatchView<Real> &batch,
     part.workspace.resize(elementsFor(model_.workspace_per_sample,
                                       model_.workspace_fixed, rows.count));
     part.grads.resize(grads.size());
-    part.grad_sqnorms.resize(grad_sqnorms.size());
     ctx.workspace = part.workspace.data();
     ctx.grads = part.grads.data();
-    ctx.grad_sqnorms = part.grad_sqnorms.data();
     ctx.x = rows.x;
     ctx.labels = rows.labels;
     ctx.targets = rows.targets;
@@ -151,9 +149,12 @@ Real Network<Real>::trainStepInParts(const BatchView<Real> &batch,
     ctx.loss = &losses[static_cast<size_t>(p)];
     contexts.push_back(ctx);
   }
-  for (int p = 0; p < parts; ++p)
+  // The norms are those of the parts' sum, taken below.
+  for (int p = 0; p < parts; ++p) {
     contexts[static_cast<size_t>(p)].output =
         output.data() + batch.count * p / parts * model_.output_size;
+    contexts[static_cast<size_t>(p)].grad_sqnorms = nullptr;
+  }
 
   const auto entry = Precision<Real>::trainStep(model_);
   parallelParts(parts,

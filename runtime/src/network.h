@@ -87,7 +87,6 @@ private:
   struct Part {
     std::vector<Real> workspace;
     std::vector<Real> grads;
-    std::vector<Real> grad_sqnorms;
   };
   std::vector<Part> parts_;
 

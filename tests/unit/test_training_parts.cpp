@@ -50,7 +50,8 @@ void trainStep(const gradc_ctx_f32 *ctx) {
     ctx->workspace[i] = error; // a part may only touch its own workspace
   }
   *ctx->loss = loss;
-  ctx->grad_sqnorms[0] = -1; // the runtime recomputes the norm of the sum
+  // A part's norms would be of its own gradient, not of the sum.
+  REQUIRE(ctx->grad_sqnorms == nullptr);
 }
 
 // One product of `*macs` multiply-adds per sample.

@@ -268,7 +268,8 @@ void StepPrinter::print(const Statement &statement) {
 
 std::string StepPrinter::print(const KernelProgram &program) {
   out << "// One step: the forward pass; the loss when targets are given;\n"
-         "// with `backward`, every gradient and its squared norm.\n"
+         "// with `backward`, every gradient, and its squared norm where\n"
+         "// the caller wants the norms.\n"
          "template <typename T, typename Context>\n"
          "void step(const Context *c, bool backward) {\n"
          "  const int64_t B = c->batch;\n"
@@ -289,6 +290,10 @@ std::string StepPrinter::print(const KernelProgram &program) {
 
   out << "\n  if (!backward)\n    return;\n\n";
   for (const Statement &statement : program.backward)
+    print(statement);
+
+  out << "\n  if (!c->grad_sqnorms)\n    return;\n\n";
+  for (const Statement &statement : program.norms)
     print(statement);
   out << "}\n";
   return out.str();

@@ -532,7 +532,8 @@ void StepBuilder::callSection(IRBuilder<> &b, Value *ctx,
 }
 
 // step(ctx, backward): the forward pass and the output; the loss when
-// labels or targets are given; with `backward`, the gradients and norms.
+// labels or targets are given; with `backward`, the gradients, and their
+// norms when ctx->grad_sqnorms is not null.
 void StepBuilder::build(const KernelProgram &program) {
   Type *voidTy = Type::getVoidTy(context);
   Function *step = Function::Create(
@@ -542,6 +543,7 @@ void StepBuilder::build(const KernelProgram &program) {
   BasicBlock *entry = BasicBlock::Create(context, "forward", step);
   BasicBlock *loss = BasicBlock::Create(context, "loss", step);
   BasicBlock *backward = BasicBlock::Create(context, "backward", step);
+  BasicBlock *norms = BasicBlock::Create(context, "norms", step);
   BasicBlock *done = BasicBlock::Create(context, "done", step);
 
   IRBuilder<> b(entry);
@@ -562,6 +564,10 @@ void StepBuilder::build(const KernelProgram &program) {
 
   b.SetInsertPoint(backward);
   callSection(b, ctx, program.backward);
+  b.CreateCondBr(b.CreateIsNull(field(b, ctx, CtxSqNorms)), done, norms);
+
+  b.SetInsertPoint(norms);
+  callSection(b, ctx, program.norms);
   b.CreateBr(done);
 
   b.SetInsertPoint(done);

@@ -149,7 +149,9 @@ typedef struct gradc_ctx_f32 {
   const float *targets;   // [batch, output_size] for mse, or NULL
   float *output;          // [batch, output_size]
   float *loss;            // [1]; written when labels or targets are given
-  float *grad_sqnorms;    // [num_params]: squared L2 norm of each gradient
+  float *grad_sqnorms;    // [num_params]: squared L2 norm of each gradient,
+                          // or NULL: not computed (a part of a batch, whose
+                          // norms the runtime takes after adding the parts)
   int64_t batch;
   int training; // 1 while training (dropout and batch statistics on)
   // Seeds this call's random draws (dropout masks). The runtime derives it
