@@ -6,6 +6,7 @@
 #include "gradc/kernels.h"
 #include "gradc/parallel.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <stdexcept>
 
@@ -175,10 +176,22 @@ Real Network<Real>::trainStepInParts(const BatchView<Real> &batch,
     }
   chunk_sums_.resize(chunks_.size());
   Real *sum = grads.data();
-  const int64_t count = static_cast<int64_t>(chunks_.size());
+
+  // The threads split the chunks by where they start in the parameters,
+  // as the optimizer splits its update, so that each reads the gradients
+  // it summed (and the chunks, from one to 8192 values, even out).
+  const int64_t threads = availableThreads();
   parallelRanges(
-      count, parts * model_.param_size, [&](int64_t first, int64_t last) {
-        for (int64_t c = first; c < last; ++c) {
+      threads, parts * model_.param_size, [&](int64_t first, int64_t last) {
+        auto startingAt = [&](int64_t thread) {
+          const int64_t at = model_.param_size * thread / threads;
+          return std::lower_bound(chunks_.begin(), chunks_.end(), at,
+                                  [](const GradChunk &chunk, int64_t value) {
+                                    return chunk.begin < value;
+                                  }) -
+                 chunks_.begin();
+        };
+        for (int64_t c = startingAt(first); c < startingAt(last); ++c) {
           const GradChunk &chunk = chunks_[static_cast<size_t>(c)];
           for (int p = 1; p < parts; ++p) {
             const Real *part = parts_[static_cast<size_t>(p - 1)].grads.data();
