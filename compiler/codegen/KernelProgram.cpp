@@ -198,10 +198,20 @@ KernelCall Lowering::convCall(const Node &node) const {
                                    size(x.elements() / x.dims[0])}));
   }
 
-  const char *kernel = nullptr;
+  // The fused forms name their flag in the kernel, and the C++ backend
+  // passes it as the template's.
+  auto flag = [&node](const char *name) {
+    auto found = node.attrs.find(name);
+    return found != node.attrs.end() && found->second != 0;
+  };
+  const char *kernel = nullptr, *cppTemplate = nullptr;
   switch (node.op) {
   case OpKind::Conv2d:
     kernel = "conv2d"; // x, w -> y
+    break;
+  case OpKind::Conv2dBias: // x, w, b -> y
+    kernel = flag("relu") ? "conv2dBiasRelu" : "conv2dBias";
+    cppTemplate = flag("relu") ? "conv2dBias<T, true>" : "conv2dBias<T, false>";
     break;
   case OpKind::Conv2dInputGrad:
     kernel = "conv2dInputGrad"; // dy, w -> dx
@@ -212,8 +222,9 @@ KernelCall Lowering::convCall(const Node &node) const {
   case OpKind::MaxPool2d:
     kernel = "maxPool2d"; // x -> y
     break;
-  case OpKind::MaxPool2dGrad:
-    kernel = "maxPool2dGrad"; // dy, x -> dx
+  case OpKind::MaxPool2dGrad: // dy, x -> dx
+    kernel = flag("positive") ? "maxPool2dGradPositive" : "maxPool2dGrad";
+    cppTemplate = flag("positive") ? "maxPool2dGrad<T, true>" : nullptr;
     break;
   case OpKind::AvgPool2d:
     kernel = "avgPool2d"; // x -> y
@@ -232,7 +243,10 @@ KernelCall Lowering::convCall(const Node &node) const {
                    g.outChannels, g.outHeight, g.outWidth,
                    g.kernel,    g.stride,   g.padding.top,
                    g.padding.left};
-  return call(kernel, withTensors(node, {batch(), window}));
+  KernelCall result = call(kernel, withTensors(node, {batch(), window}));
+  if (cppTemplate)
+    result.cppTemplate = cppTemplate;
+  return result;
 }
 
 // The ops whose types were given rather than inferred (prev_hidden,
@@ -477,6 +491,7 @@ bool Lowering::lower(const Node &node, Statement &statement) {
     return set(call("channelSum", withTensors(node, channelLayout(in[0]))));
 
   case OpKind::Conv2d:
+  case OpKind::Conv2dBias:
   case OpKind::ChannelBiasAdd:
   case OpKind::MaxPool2d:
   case OpKind::AvgPool2d:

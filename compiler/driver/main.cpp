@@ -14,6 +14,7 @@
 #include "frontend/ClipSection.h"
 #include "frontend/Parser.h"
 #include "ir/GraphBuilder.h"
+#include "passes/FuseConvolution.h"
 #include "passes/FuseElementwise.h"
 #include "passes/InsertBatchNorm.h"
 #include "passes/InsertResidual.h"
@@ -201,10 +202,13 @@ int compileModel(const Options &options) {
   differentiate(graph);
   timer.done("autodiff");
 
-  // From -O1 on, elementwise chains become single loops; `--emit graph`
-  // shows the graph as code generation will see it.
-  if (options.optLevel >= 1)
+  // From -O1 on, a convolution's bias and relu join its kernel, the relu's
+  // gradient the pool's, and elementwise chains become single loops;
+  // `--emit graph` shows the graph as code generation will see it.
+  if (options.optLevel >= 1) {
+    fuseConvolution(graph);
     fuseElementwise(graph);
+  }
   timer.done("fusion");
 
   MemoryPlan plan = planMemory(graph);

@@ -134,10 +134,12 @@ TensorType inferConvType(OpKind op, const std::vector<TensorType> &in,
   const int64_t width = intAttr(attrs, "width");
 
   switch (op) {
-  case OpKind::Conv2d: {
-    // x[B,C,H,W], w[F,C,k,k] -> [B,F,OH,OW]
+  case OpKind::Conv2d:
+  case OpKind::Conv2dBias: {
+    // x[B,C,H,W], w[F,C,k,k] (, b[F]) -> [B,F,OH,OW]
     const TensorType &x = in[0], &weight = in[1];
     expect(isImage(x) && isFilterBank(weight, x.dims[0], window));
+    expect(op == OpKind::Conv2d || in[2] == fixedType({weight.dims[0]}));
     auto [outHeight, outWidth] = outputExtent(window, x.dims[1], x.dims[2]);
     expect(outHeight > 0 && outWidth > 0);
     return batchedType({weight.dims[0], outHeight, outWidth});
@@ -200,6 +202,7 @@ ConvGeometry convGeometry(const Graph &graph, const Node &node) {
   const TensorType *input = nullptr, *output = nullptr;
   switch (node.op) {
   case OpKind::Conv2d:
+  case OpKind::Conv2dBias:
   case OpKind::MaxPool2d:
   case OpKind::AvgPool2d:
     input = &graph.type(node.inputs[0]);

@@ -87,6 +87,7 @@ const OpInfo &opInfo(OpKind op) {
       {OpKind::Slice, {"slice", 1}},
       {OpKind::SquaredNorm, {"squared_norm", 1}},
       {OpKind::Fused, {"fused", -1}},
+      {OpKind::Conv2dBias, {"conv2d_bias", 3}},
   };
   auto found = Table.find(op);
   internalCheck(found != Table.end(), "an op is missing from the op table");
@@ -354,6 +355,7 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &in,
   case OpKind::Conv2dWeightGrad:
   case OpKind::MaxPool2dGrad:
   case OpKind::AvgPool2dGrad:
+  case OpKind::Conv2dBias:
     return inferConvType(op, in, attrs);
 
   // The sequence family.

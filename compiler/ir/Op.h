@@ -99,7 +99,8 @@ enum class OpKind {
   AvgPool2d,        // x -> the mean of each window
   Conv2dInputGrad,  // dy, w -> dx
   Conv2dWeightGrad, // dy, x -> dw
-  MaxPool2dGrad,    // dy, x -> dx: dy to each window's first maximum
+  MaxPool2dGrad,    // dy, x -> dx: dy to each window's first maximum;
+                    // attr positive: then 0 wherever x is not > 0
   AvgPool2dGrad,    // dy -> dx: dy / size^2 to every window element
 
   // The sequence family: rnn, lstm, embedding. A sample is [T, K], T steps
@@ -130,7 +131,9 @@ enum class OpKind {
   SquaredNorm, // sum of squares of a gradient -> a scalar
 
   // Made by optimization passes, after autodiff.
-  Fused, // a chain of elementwise ops in one loop; see Node::steps
+  Fused,      // a chain of elementwise ops in one loop; see Node::steps
+  Conv2dBias, // x, w, b: conv2d then channel_bias_add, then relu if attr
+              // relu; conv2d's attrs (passes/FuseConvolution.h)
 };
 
 struct OpInfo {

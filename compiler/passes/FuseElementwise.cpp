@@ -12,6 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/FuseElementwise.h"
 
+#include "passes/GraphEdits.h"
+
 #include <algorithm>
 
 namespace gradc {
@@ -69,58 +71,14 @@ void absorb(Node &consumer, int slot, Node &producer) {
   consumer.steps = std::move(steps);
 }
 
-// Removes the nodes no one reads any more and renumbers the rest, keeping
-// their order, so that ids stay positions.
-void removeNodes(Graph &graph, const std::vector<bool> &removed) {
-  std::vector<NodeId> newId(graph.nodes.size(), -1);
-  std::vector<Node> kept;
-  for (Node &node : graph.nodes) {
-    if (removed[node.id])
-      continue;
-    newId[node.id] = static_cast<NodeId>(kept.size());
-    kept.push_back(std::move(node));
-  }
-  auto remap = [&newId](NodeId &id) {
-    if (id < 0)
-      return;
-    internalCheck(newId[id] >= 0, "a fused-away node is still used");
-    id = newId[id];
-  };
-  for (Node &node : kept) {
-    node.id = newId[node.id];
-    for (NodeId &input : node.inputs)
-      remap(input);
-  }
-  graph.nodes = std::move(kept);
-  for (Param &param : graph.params) {
-    remap(param.node);
-    remap(param.grad);
-    remap(param.sqNorm);
-  }
-  for (NodeId *id : {&graph.input, &graph.labels, &graph.targets,
-                     &graph.output, &graph.lossNode})
-    remap(*id);
-}
-
 } // namespace
 
 int fuseElementwise(Graph &graph) {
   const size_t count = graph.nodes.size();
 
   // Values something outside the step's own loops needs stored.
-  std::vector<int> readers(count, 0);
-  std::vector<bool> pinned(count, false);
-  for (const Node &node : graph.nodes)
-    for (NodeId input : node.inputs)
-      ++readers[input];
-  for (NodeId id : {graph.input, graph.labels, graph.targets, graph.output,
-                    graph.lossNode})
-    if (id >= 0)
-      pinned[id] = true;
-  for (const Param &param : graph.params)
-    for (NodeId id : {param.node, param.grad, param.sqNorm})
-      if (id >= 0)
-        pinned[id] = true;
+  std::vector<int> readers = countReaders(graph);
+  const std::vector<bool> pinned = pinnedValues(graph);
 
   std::vector<bool> removed(count, false);
   int fusions = 0;

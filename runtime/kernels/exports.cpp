@@ -166,6 +166,21 @@ GRADC_EXPORT(void, channelBiasAdd,
              (int64_t B, int64_t channels, int64_t plane, const T *x,
               const T *bias, T *y),
              (B, channels, plane, x, bias, y))
+
+// The fused forms of the fusion pass (passes/FuseConvolution.cpp): their
+// template flag, relu or not, positive or not, becomes part of the name.
+GRADC_EXPORT_CALL(void, conv2dBias, (gradc::conv2dBias<T, false>),
+                  (int64_t B, GRADC_WINDOW_PARAMS, const T *x, const T *w,
+                   const T *bias, T *y),
+                  (B, GRADC_WINDOW, x, w, bias, y))
+GRADC_EXPORT_CALL(void, conv2dBiasRelu, (gradc::conv2dBias<T, true>),
+                  (int64_t B, GRADC_WINDOW_PARAMS, const T *x, const T *w,
+                   const T *bias, T *y),
+                  (B, GRADC_WINDOW, x, w, bias, y))
+GRADC_EXPORT_CALL(void, maxPool2dGradPositive, (gradc::maxPool2dGrad<T, true>),
+                  (int64_t B, GRADC_WINDOW_PARAMS, const T *dy, const T *x,
+                   T *dx),
+                  (B, GRADC_WINDOW, dy, x, dx))
 GRADC_EXPORT(void, maxPool2d,
              (int64_t B, GRADC_WINDOW_PARAMS, const T *x, T *y),
              (B, GRADC_WINDOW, x, y))

@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -28,6 +29,9 @@ template <typename T> struct Exports;
 template <> struct Exports<float> {
   static constexpr auto matmulNT = gradc_matmulNT_f32;
   static constexpr auto conv2d = gradc_conv2d_f32;
+  static constexpr auto conv2dBias = gradc_conv2dBias_f32;
+  static constexpr auto conv2dBiasRelu = gradc_conv2dBiasRelu_f32;
+  static constexpr auto maxPool2dGradPositive = gradc_maxPool2dGradPositive_f32;
   static constexpr auto rnnReluScan = gradc_rnnReluScan_f32;
   static constexpr auto rnnTanhScan = gradc_rnnTanhScan_f32;
   static constexpr auto dropout = gradc_dropout_f32;
@@ -38,6 +42,9 @@ template <> struct Exports<float> {
 template <> struct Exports<double> {
   static constexpr auto matmulNT = gradc_matmulNT_f64;
   static constexpr auto conv2d = gradc_conv2d_f64;
+  static constexpr auto conv2dBias = gradc_conv2dBias_f64;
+  static constexpr auto conv2dBiasRelu = gradc_conv2dBiasRelu_f64;
+  static constexpr auto maxPool2dGradPositive = gradc_maxPool2dGradPositive_f64;
   static constexpr auto rnnReluScan = gradc_rnnReluScan_f64;
   static constexpr auto rnnTanhScan = gradc_rnnTanhScan_f64;
   static constexpr auto dropout = gradc_dropout_f64;
@@ -268,5 +275,109 @@ TEMPLATE_TEST_CASE("exported layerNorm passes eps on as a double",
           (double(x[r * n + j]) - mean) * invStd * double(weight[j]) +
           double(bias[j]);
   }
+  CHECK(maxDifference(exported, naive) < tolerance<T>());
+}
+
+// Calls an exported kernel of the convolutional family with `s` unpacked.
+template <typename Kernel, typename... Tensors>
+void callWindowed(Kernel kernel, int64_t B, const WindowShape &s,
+                  Tensors... tensors) {
+  kernel(B, s.channels, s.height, s.width, s.outChannels, s.outHeight,
+         s.outWidth, s.kernel, s.stride, s.padTop, s.padLeft, tensors...);
+}
+
+TEMPLATE_TEST_CASE("exported conv2dBias gives conv2d, the bias and relu",
+                   "[kernel_exports]", float, double) {
+  using T = TestType;
+  // A padded, strided window whose product is the matrix product, and
+  // cnn_fashion's first layer, whose few taps take their own loops.
+  const WindowShape s =
+      GENERATE(WindowShape{3, 9, 8, 5, 5, 5, 3, 2, 1, 2},
+               WindowShape{1, 28, 28, 32, 26, 26, 3, 1, 0, 0});
+  const int64_t B = 4, positions = s.outHeight * s.outWidth;
+  auto x = randomValues<T>(B * s.channels * s.height * s.width, 12);
+  auto w =
+      randomValues<T>(s.outChannels * s.channels * s.kernel * s.kernel, 13);
+  auto bias = randomValues<T>(s.outChannels, 14);
+  const size_t outputs = B * s.outChannels * positions;
+
+  // The unfused ops, as the C++ backend calls them at -O0.
+  std::vector<T> product(outputs), biased(outputs), relu(outputs);
+  gradc::conv2d<T>(B, s, x.data(), w.data(), product.data());
+  gradc::channelBiasAdd<T>(B, s.outChannels, positions, product.data(),
+                           bias.data(), biased.data());
+  for (size_t i = 0; i < outputs; ++i)
+    relu[i] = biased[i] > T(0) ? biased[i] : T(0);
+
+  std::vector<T> exported(outputs, T(-7));
+  callWindowed(Exports<T>::conv2dBias, B, s, x.data(), w.data(), bias.data(),
+               exported.data());
+  CHECK(sameBits(exported, biased));
+  std::vector<double> naive(outputs);
+  for (size_t i = 0; i < outputs; ++i)
+    naive[i] = double(product[i]) + double(bias[i / positions % s.outChannels]);
+  CHECK(maxDifference(exported, naive) < tolerance<T>());
+
+  callWindowed(Exports<T>::conv2dBiasRelu, B, s, x.data(), w.data(),
+               bias.data(), exported.data());
+  CHECK(sameBits(exported, relu));
+  for (double &value : naive)
+    value = value > 0 ? value : 0;
+  CHECK(maxDifference(exported, naive) < tolerance<T>());
+}
+
+TEMPLATE_TEST_CASE("exported maxPool2dGradPositive masks by the pool's input",
+                   "[kernel_exports]", float, double) {
+  using T = TestType;
+  // 2x2 tiles, which take their own scan (with AVX-512, in vectors for
+  // floats), over 13 windows a row, and 3x3 windows at stride 2.
+  const WindowShape s = GENERATE(WindowShape{3, 26, 26, 3, 13, 13, 2, 2, 0, 0},
+                                 WindowShape{2, 9, 10, 2, 4, 4, 3, 2, 0, 0});
+  const int64_t B = 2;
+  const T values[] = {std::numeric_limits<T>::quiet_NaN(),
+                      T(-1),
+                      T(0),
+                      T(1),
+                      T(2),
+                      T(2),
+                      T(3),
+                      T(3)};
+  std::mt19937 rng(15);
+  std::uniform_int_distribution<int> pick(0, 7);
+  std::vector<T> x(B * s.channels * s.height * s.width);
+  for (T &value : x)
+    value = values[pick(rng)];
+  auto dy = randomValues<T>(B * s.channels * s.outHeight * s.outWidth, 16);
+
+  // The unfused ops: the pool's gradient, then relu_grad's select.
+  std::vector<T> unfused(x.size());
+  gradc::maxPool2dGrad<T>(B, s, dy.data(), x.data(), unfused.data());
+  for (size_t i = 0; i < x.size(); ++i)
+    unfused[i] = x[i] > T(0) ? unfused[i] : T(0);
+  std::vector<T> exported(x.size(), T(-7));
+  callWindowed(Exports<T>::maxPool2dGradPositive, B, s, dy.data(), x.data(),
+               exported.data());
+  CHECK(sameBits(exported, unfused));
+
+  // Each window's dy to its last NaN, or else its first maximum, where
+  // that element is > 0.
+  std::vector<double> naive(x.size(), 0.0);
+  for (int64_t p = 0; p < B * s.channels; ++p)
+    for (int64_t oh = 0; oh < s.outHeight; ++oh)
+      for (int64_t ow = 0; ow < s.outWidth; ++ow) {
+        int64_t best = -1, nan = -1;
+        for (int64_t kh = 0; kh < s.kernel; ++kh)
+          for (int64_t kw = 0; kw < s.kernel; ++kw) {
+            const int64_t at = (p * s.height + oh * s.stride + kh) * s.width +
+                               ow * s.stride + kw;
+            if (std::isnan(x[at]))
+              nan = at;
+            else if (best < 0 || x[at] > x[best])
+              best = at;
+          }
+        const int64_t chosen = nan >= 0 ? nan : best;
+        if (x[chosen] > T(0))
+          naive[chosen] += double(dy[(p * s.outHeight + oh) * s.outWidth + ow]);
+      }
   CHECK(maxDifference(exported, naive) < tolerance<T>());
 }

@@ -2,12 +2,15 @@
 // against naive loops in double precision, over windows that exercise
 // padding on each side, strides that leave input unread, the 1x1 window
 // that unfolds to the input itself, and outputs that span several panels
-// of the matrix product; and the pools' tie and NaN rules.
+// of the matrix product; the pools' tie and NaN rules; and the fused
+// kernels against the ops they replace, bit for bit.
 #include <gradc/kernels.h>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -259,4 +262,162 @@ TEST_CASE("average pooling matches naive loops", "[kernels]") {
   gradc::avgPool2dGrad<double>(B, s, dy.data(), dx.data());
   CHECK(maxDifference(y, expectY) < 1e-12);
   CHECK(maxDifference(dx, expectDx) < 1e-12);
+}
+
+namespace {
+
+// Whether two results hold the same bits, element for element: what the
+// fused kernels promise, where a tolerance would let a -0 or a NaN pass.
+template <typename T>
+bool sameBits(const std::vector<T> &x, const std::vector<T> &y) {
+  return x.size() == y.size() &&
+         std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
+}
+
+// The generated step's relu loop, and its relu_grad loop with y the relu's
+// output, as the C++ backend prints them.
+template <typename T> void reluLoop(std::vector<T> &values) {
+  for (T &value : values)
+    value = value > T(0) ? value : T(0);
+}
+
+template <typename T>
+void reluGradLoop(const std::vector<T> &y, std::vector<T> &grad) {
+  for (size_t i = 0; i < grad.size(); ++i)
+    grad[i] = y[i] > T(0) ? grad[i] : T(0);
+}
+
+// conv2dBias against conv2d, channelBiasAdd and the relu loop. The last
+// sample is all zeros, so that its outputs are the biases, some of them
+// -0, and one input is a NaN.
+template <typename T> void checkConv2dBias(int64_t B, const WindowShape &s) {
+  std::mt19937 rng(17);
+  std::normal_distribution<double> normal;
+  const int64_t sample = s.channels * s.height * s.width;
+  std::vector<T> x(static_cast<size_t>(B * sample));
+  for (T &value : x)
+    value = static_cast<T>(normal(rng));
+  std::fill(x.end() - sample, x.end(), T(0));
+  x[1] = std::numeric_limits<T>::quiet_NaN();
+  std::vector<T> w(
+      static_cast<size_t>(s.outChannels * s.channels * s.kernel * s.kernel));
+  for (T &value : w)
+    value = static_cast<T>(normal(rng));
+  std::vector<T> bias(static_cast<size_t>(s.outChannels));
+  for (size_t f = 0; f < bias.size(); ++f)
+    bias[f] = f % 3 == 0 ? T(-0.0) : static_cast<T>(normal(rng));
+
+  const size_t outputs =
+      static_cast<size_t>(B * s.outChannels * s.outHeight * s.outWidth);
+  std::vector<T> product(outputs), unfused(outputs);
+  gradc::conv2d<T>(B, s, x.data(), w.data(), product.data());
+  gradc::channelBiasAdd<T>(B, s.outChannels, s.outHeight * s.outWidth,
+                           product.data(), bias.data(), unfused.data());
+  std::vector<T> fused(outputs, T(99));
+  gradc::conv2dBias<T, false>(B, s, x.data(), w.data(), bias.data(),
+                              fused.data());
+  CHECK(sameBits(fused, unfused));
+
+  reluLoop(unfused);
+  std::fill(fused.begin(), fused.end(), T(99));
+  gradc::conv2dBias<T, true>(B, s, x.data(), w.data(), bias.data(),
+                             fused.data());
+  CHECK(sameBits(fused, unfused));
+  // The relu had negative values to zero, and kept positive ones.
+  CHECK(std::count(fused.begin(), fused.end(), T(0)) > 0);
+  CHECK(std::count_if(fused.begin(), fused.end(),
+                      [](T value) { return value > T(0); }) > 0);
+}
+
+// maxPool2dGrad<T, true> against maxPool2dGrad and the relu_grad loop on
+// the pool's input x. Few distinct values make ties, and zeros, -0s,
+// negative values and NaNs all take part; dy has -0s too.
+template <typename T> void checkPositivePoolGrad(const WindowShape &s) {
+  const T values[] = {std::numeric_limits<T>::quiet_NaN(),
+                      T(-1),
+                      T(-0.0),
+                      T(0),
+                      T(0),
+                      T(1),
+                      T(2),
+                      T(2),
+                      T(3),
+                      T(3)};
+  std::mt19937 rng(23);
+  std::uniform_int_distribution<int> pick(0, 9);
+  const int64_t B = 2;
+  std::vector<T> x(static_cast<size_t>(B * s.channels * s.height * s.width));
+  for (T &value : x)
+    value = values[pick(rng)];
+  std::vector<T> dy(
+      static_cast<size_t>(B * s.channels * s.outHeight * s.outWidth));
+  for (T &value : dy) {
+    const int v = pick(rng);
+    value = v == 0 ? T(-0.0) : static_cast<T>(v - 4);
+  }
+
+  std::vector<T> unfused(x.size(), T(99)), fused(x.size(), T(99));
+  gradc::maxPool2dGrad<T>(B, s, dy.data(), x.data(), unfused.data());
+  reluGradLoop(x, unfused);
+  gradc::maxPool2dGrad<T, true>(B, s, dy.data(), x.data(), fused.data());
+  CHECK(sameBits(fused, unfused));
+  CHECK(std::count_if(fused.begin(), fused.end(),
+                      [](T value) { return value != T(0); }) > 0);
+
+  if (gradc::detail::tiles2x2(s)) {
+    // The 2x2 scan itself, whichever scan maxPool2dGrad chose above. It
+    // writes a dy of -0 where the general scan adds it to +0, so it is
+    // compared with itself unfused.
+    std::fill(unfused.begin(), unfused.end(), T(99));
+    gradc::detail::maxPool2x2Grad<false>(B, s, dy.data(), x.data(),
+                                         unfused.data());
+    reluGradLoop(x, unfused);
+    std::fill(fused.begin(), fused.end(), T(99));
+    gradc::detail::maxPool2x2Grad<true>(B, s, dy.data(), x.data(),
+                                        fused.data());
+    CHECK(sameBits(fused, unfused));
+  }
+}
+
+} // namespace
+
+TEST_CASE("conv2dBias gives the bits of conv2d, the bias add and relu",
+          "[kernels]") {
+  const Window windows[] = {
+      {1, 28, 28, 32, 3, 1, 0, 0, 0, 0},  // cnn_fashion's first layer
+      {32, 13, 13, 64, 3, 1, 0, 0, 0, 0}, // and its second
+      {3, 5, 4, 5, 1, 1, 0, 0, 0, 0},     // 1x1: the input is its own unfold
+      {2, 7, 8, 3, 2, 3, 1, 1, 1, 1},     // stride 3 over padding
+      {3, 9, 8, 5, 3, 2, 1, 2, 1, 2},     // stride 2, padding on every side
+      {1, 9, 9, 6, 3, 2, 1, 1, 1, 1},     // few taps, padded and strided
+  };
+  for (const Window &window : windows) {
+    const WindowShape s = window.shape();
+    CAPTURE(s.channels, s.height, s.width, s.outChannels, s.kernel, s.stride,
+            s.padTop, s.padLeft);
+    for (int64_t B : {1, 4}) {
+      CAPTURE(B);
+      checkConv2dBias<float>(B, s);
+      checkConv2dBias<double>(B, s);
+    }
+  }
+}
+
+TEST_CASE("positive maxPool2dGrad gives the bits of maxPool2dGrad and "
+          "relu_grad",
+          "[kernels]") {
+  const WindowShape windows[] = {
+      {3, 26, 26, 3, 13, 13, 2, 2, 0, 0}, // 2x2 tiles, 13 windows a row
+      {3, 11, 11, 3, 5, 5, 2, 2, 0, 0},   // an uncovered row and column
+      {2, 7, 40, 2, 3, 20, 2, 2, 0, 0},   // rows wider than a vector
+      {2, 4, 3, 2, 2, 1, 2, 2, 0, 0},     // one window a row
+      {2, 6, 6, 2, 5, 5, 2, 1, 0, 0},     // 2x2 overlapping at stride 1
+      {2, 9, 10, 2, 4, 4, 3, 2, 0, 0},    // 3x3 at stride 2
+      {2, 11, 12, 2, 3, 3, 4, 3, 0, 0},   // a size with no scan of its own
+  };
+  for (const WindowShape &s : windows) {
+    CAPTURE(s.height, s.width, s.kernel, s.stride);
+    checkPositivePoolGrad<float>(s);
+    checkPositivePoolGrad<double>(s);
+  }
 }

@@ -12,7 +12,9 @@
 //     kernel, stride, padTop, padLeft;
 //   - a scalar attribute (eps, rate, momentum) is a double;
 //   - rnnScan<T, Relu> and rnnScanGrad<T, Relu> are rnnTanhScan and
-//     rnnReluScan, rnnTanhScanGrad and rnnReluScanGrad.
+//     rnnReluScan, rnnTanhScanGrad and rnnReluScanGrad;
+//   - conv2dBias<T, Relu> is conv2dBias and conv2dBiasRelu, and
+//     maxPool2dGrad<T, true> is maxPool2dGradPositive.
 // What each kernel computes, and the layouts, are documented at its
 // template. The scalar activations (leakyRelu, gelu, ...) are not here:
 // generated code applies them in its own elementwise loops.
@@ -188,6 +190,28 @@ void gradc_channelBiasAdd_f32(int64_t B, int64_t channels, int64_t plane,
                               const float *x, const float *bias, float *y);
 void gradc_channelBiasAdd_f64(int64_t B, int64_t channels, int64_t plane,
                               const double *x, const double *bias, double *y);
+void gradc_conv2dBias_f32(int64_t B, int64_t channels, int64_t height,
+                          int64_t width, int64_t outChannels, int64_t outHeight,
+                          int64_t outWidth, int64_t kernel, int64_t stride,
+                          int64_t padTop, int64_t padLeft, const float *x,
+                          const float *w, const float *bias, float *y);
+void gradc_conv2dBias_f64(int64_t B, int64_t channels, int64_t height,
+                          int64_t width, int64_t outChannels, int64_t outHeight,
+                          int64_t outWidth, int64_t kernel, int64_t stride,
+                          int64_t padTop, int64_t padLeft, const double *x,
+                          const double *w, const double *bias, double *y);
+void gradc_conv2dBiasRelu_f32(int64_t B, int64_t channels, int64_t height,
+                              int64_t width, int64_t outChannels,
+                              int64_t outHeight, int64_t outWidth,
+                              int64_t kernel, int64_t stride, int64_t padTop,
+                              int64_t padLeft, const float *x, const float *w,
+                              const float *bias, float *y);
+void gradc_conv2dBiasRelu_f64(int64_t B, int64_t channels, int64_t height,
+                              int64_t width, int64_t outChannels,
+                              int64_t outHeight, int64_t outWidth,
+                              int64_t kernel, int64_t stride, int64_t padTop,
+                              int64_t padLeft, const double *x, const double *w,
+                              const double *bias, double *y);
 void gradc_maxPool2d_f32(int64_t B, int64_t channels, int64_t height,
                          int64_t width, int64_t outChannels, int64_t outHeight,
                          int64_t outWidth, int64_t kernel, int64_t stride,
@@ -210,6 +234,20 @@ void gradc_maxPool2dGrad_f64(int64_t B, int64_t channels, int64_t height,
                              int64_t kernel, int64_t stride, int64_t padTop,
                              int64_t padLeft, const double *dy, const double *x,
                              double *dx);
+void gradc_maxPool2dGradPositive_f32(int64_t B, int64_t channels,
+                                     int64_t height, int64_t width,
+                                     int64_t outChannels, int64_t outHeight,
+                                     int64_t outWidth, int64_t kernel,
+                                     int64_t stride, int64_t padTop,
+                                     int64_t padLeft, const float *dy,
+                                     const float *x, float *dx);
+void gradc_maxPool2dGradPositive_f64(int64_t B, int64_t channels,
+                                     int64_t height, int64_t width,
+                                     int64_t outChannels, int64_t outHeight,
+                                     int64_t outWidth, int64_t kernel,
+                                     int64_t stride, int64_t padTop,
+                                     int64_t padLeft, const double *dy,
+                                     const double *x, double *dx);
 void gradc_avgPool2d_f32(int64_t B, int64_t channels, int64_t height,
                          int64_t width, int64_t outChannels, int64_t outHeight,
                          int64_t outWidth, int64_t kernel, int64_t stride,

@@ -1,6 +1,7 @@
 // Kernels of the convolutional ops: 2-D convolution forward and backward
 // and the per-channel bias of a convolution (whose gradient is
-// kernels_batchnorm.h's channelSum). Pooling is in kernels_pool.h.
+// kernels_batchnorm.h's channelSum), also as an epilogue of the forward
+// convolution, with or without a relu. Pooling is in kernels_pool.h.
 //
 // Every tensor is a batch of samples laid out [C, H, W], as PyTorch lays
 // them out. A convolution is a matrix product over the unfolded input
@@ -340,23 +341,43 @@ void conv2dFewTaps(const WindowShape &s, const T *xb, const T *w, T *yb,
     }
 }
 
-} // namespace detail
+// A convolution's epilogue for one sample, y_b[f, :] = y_b[f, :] + bias[f],
+// then with Relu v > 0 ? v : 0, while y_b is still in cache. These are
+// channelBiasAdd's addition and the generated relu loop's select, so the
+// fused ops give the bits of the separate ones (a -0 or a NaN becomes +0).
+template <bool Relu, typename T>
+void addChannelBias(int64_t filters, int64_t positions, const T *bias, T *yb) {
+  for (int64_t f = 0; f < filters; ++f) {
+    const T shift = bias[f];
+    T *row = yb + f * positions;
+    for (int64_t i = 0; i < positions; ++i) {
+      const T value = row[i] + shift;
+      row[i] = Relu ? (value > T(0) ? value : T(0)) : value;
+    }
+  }
+}
 
-// y = conv2d(x, w): x[B, C, H, W], w[F, C, k, k], y[B, F, OH, OW].
-// The threads split the batch; a batch of one sample splits its product,
-// so takes the product even with few taps.
-template <typename T>
-void conv2d(int64_t B, const WindowShape &s, const T *x, const T *w, T *y) {
+// conv2d, and with a bias (null: none) the epilogue after each sample.
+template <bool Relu, typename T>
+void convolve(int64_t B, const WindowShape &s, const T *x, const T *w,
+              const T *bias, T *y) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
-  if (taps <= detail::kFewTaps && !detail::unfoldsToItself(s) && B > 1)
+  auto epilogue = [&](T *yb) {
+    if (bias)
+      addChannelBias<Relu>(s.outChannels, positions, bias, yb);
+  };
+  if (taps <= kFewTaps && !unfoldsToItself(s) && B > 1)
     return parallelRanges(B, B * s.outChannels * taps * positions,
                           [&](int64_t first, int64_t last) {
                             thread_local std::vector<T> columns;
-                            for (int64_t b = first; b < last; ++b)
-                              detail::conv2dFewTaps(
+                            for (int64_t b = first; b < last; ++b) {
+                              T *yb = y + b * s.outChannels * positions;
+                              conv2dFewTaps(
                                   s, x + b * s.channels * s.height * s.width, w,
-                                  y + b * s.outChannels * positions, columns);
+                                  yb, columns);
+                              epilogue(yb);
+                            }
                           });
   parallelRanges(B, B * s.outChannels * taps * positions,
                  [&](int64_t first, int64_t last) {
@@ -365,17 +386,36 @@ void conv2d(int64_t B, const WindowShape &s, const T *x, const T *w, T *y) {
                    for (int64_t b = first; b < last; ++b) {
                      const T *xb = x + b * s.channels * s.height * s.width;
                      const T *u = xb;
-                     if (!detail::unfoldsToItself(s)) {
-                       detail::unfold(s, xb, unfolded.data());
+                     if (!unfoldsToItself(s)) {
+                       unfold(s, xb, unfolded.data());
                        u = unfolded.data();
                      }
                      // y_b[F, OH*OW] = W[F, C*k*k] U[C*k*k, OH*OW]
-                     detail::Gemm<T>::run(s.outChannels, positions, taps, w,
-                                          taps, false, u, positions, false,
-                                          y + b * s.outChannels * positions,
-                                          positions);
+                     T *yb = y + b * s.outChannels * positions;
+                     Gemm<T>::run(s.outChannels, positions, taps, w, taps,
+                                  false, u, positions, false, yb, positions);
+                     epilogue(yb);
                    }
                  });
+}
+
+} // namespace detail
+
+// y = conv2d(x, w): x[B, C, H, W], w[F, C, k, k], y[B, F, OH, OW].
+// The threads split the batch; a batch of one sample splits its product,
+// so takes the product even with few taps.
+template <typename T>
+void conv2d(int64_t B, const WindowShape &s, const T *x, const T *w, T *y) {
+  detail::convolve<false, T>(B, s, x, w, nullptr, y);
+}
+
+// y = conv2d(x, w) + bias[F], then relu with Relu: conv2d, channelBiasAdd
+// and relu in one pass, with the same bits. Each sample's output gets its
+// bias right after its product, on the thread that computed it.
+template <typename T, bool Relu>
+void conv2dBias(int64_t B, const WindowShape &s, const T *x, const T *w,
+                const T *bias, T *y) {
+  detail::convolve<Relu, T>(B, s, x, w, bias, y);
 }
 
 namespace detail {

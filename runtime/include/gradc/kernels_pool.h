@@ -1,7 +1,8 @@
 // Kernels of the pooling ops: max and average pooling over the windows of
 // kernels_conv.h's WindowShape, forward and backward, every tensor a batch
 // of samples laid out [C, H, W]. Max pooling's 2x2 windows at stride 2, the
-// common case, take their own one-pass loops.
+// common case, take their own one-pass loops. Max pooling's gradient also
+// takes in the gradient of a relu before the pool, when asked.
 #ifndef GRADC_KERNELS_POOL_H
 #define GRADC_KERNELS_POOL_H
 
@@ -155,8 +156,9 @@ void maxPoolRow2x2(const T *top, const T *bottom, int64_t count, T *out) {
 // The gradient of one row of maxPoolRow2x2, the rows of input and dx
 // `s.width` apart: each element of the windows gets its window's dy,
 // `grad[ow]`, or zero. The choice is firstMaximum's: the first maximum in
-// row order, or the last NaN.
-template <typename T>
+// row order, or the last NaN. With Positive, an element that is not > 0
+// gets zero too.
+template <bool Positive, typename T>
 void maxPoolGradRow2x2(const WindowShape &s, const T *top, const T *grad,
                        int64_t count, T *dTop) {
   const T *bottom = top + s.width;
@@ -183,6 +185,10 @@ void maxPoolGradRow2x2(const WindowShape &s, const T *top, const T *grad,
             static_cast<__mmask16>(~taken & (nan[i] | (wins & ~anyNaN)));
         taken |= chosen[i];
       }
+      if constexpr (Positive)
+        for (int i = 0; i < 4; ++i)
+          chosen[i] &=
+              _mm512_cmp_ps_mask(w.v[i], _mm512_setzero_ps(), _CMP_GT_OQ);
       const __m512 g = _mm512_maskz_loadu_ps(
           static_cast<__mmask16>((1u << n) - 1), grad + ow);
       w.store(dTop + 2 * ow, _mm512_maskz_mov_ps(chosen[0], g),
@@ -213,17 +219,21 @@ void maxPoolGradRow2x2(const WindowShape &s, const T *top, const T *grad,
     best = v2 != v2 ? T(2) : best;
     best = v3 != v3 ? T(3) : best;
     const T g = grad[ow];
-    dTop[2 * ow] = best == T(0) ? g : T(0);
-    dTop[2 * ow + 1] = best == T(1) ? g : T(0);
-    dBottom[2 * ow] = best == T(2) ? g : T(0);
-    dBottom[2 * ow + 1] = best == T(3) ? g : T(0);
+    // With Positive, only an element > 0 takes g, as in relu_grad.
+    dTop[2 * ow] = (best == T(0)) & (!Positive | (v0 > T(0))) ? g : T(0);
+    dTop[2 * ow + 1] = (best == T(1)) & (!Positive | (v1 > T(0))) ? g : T(0);
+    dBottom[2 * ow] = (best == T(2)) & (!Positive | (v2 > T(0))) ? g : T(0);
+    dBottom[2 * ow + 1] = (best == T(3)) & (!Positive | (v3 > T(0))) ? g : T(0);
   }
   if (whole == count)
     return;
   std::fill(dTop + 2 * whole, dTop + 2 * count, T(0));
   std::fill(dBottom + 2 * whole, dBottom + 2 * count, T(0));
-  for (int64_t ow = whole; ow < count; ++ow)
-    dTop[2 * ow + firstMaximum<2>(s, top + 2 * ow)] = grad[ow];
+  for (int64_t ow = whole; ow < count; ++ow) {
+    const int64_t at = 2 * ow + firstMaximum<2>(s, top + 2 * ow);
+    if (!Positive || top[at] > T(0))
+      dTop[at] = grad[ow];
+  }
 }
 
 template <typename T>
@@ -245,7 +255,7 @@ void maxPool2x2(int64_t B, const WindowShape &s, const T *x, T *y) {
 // Every input element gets its window's dy or zero, written once, so dx
 // needs no zeroing pass; the rows and the column that no window covers
 // get zeros.
-template <typename T>
+template <bool Positive, typename T>
 void maxPool2x2Grad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                     T *dx) {
   const int64_t inPlane = s.height * s.width;
@@ -257,8 +267,9 @@ void maxPool2x2Grad(int64_t B, const WindowShape &s, const T *dy, const T *x,
           for (int64_t oh = 0; oh < s.outHeight; ++oh) {
             const int64_t top = p * inPlane + 2 * oh * s.width;
             T *dTop = dx + top;
-            maxPoolGradRow2x2(s, x + top, dy + p * outPlane + oh * s.outWidth,
-                              s.outWidth, dTop);
+            maxPoolGradRow2x2<Positive>(s, x + top,
+                                        dy + p * outPlane + oh * s.outWidth,
+                                        s.outWidth, dTop);
             for (int64_t w = 2 * s.outWidth; w < s.width; ++w)
               dTop[w] = dTop[s.width + w] = T(0);
           }
@@ -286,7 +297,7 @@ void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
                  });
 }
 
-template <int Size, typename T>
+template <int Size, typename T, bool Positive = false>
 void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                    T *dx) {
   const int64_t inPlane = s.height * s.width;
@@ -305,6 +316,11 @@ void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                          dx[corner + firstMaximum<Size>(s, x + corner)] +=
                              dy[p * outPlane + oh * s.outWidth + ow];
                        }
+                     // relu_grad's select, once the plane's sums are
+                     // complete, as relu_grad read the whole gradient.
+                     if constexpr (Positive)
+                       for (int64_t i = p * inPlane; i < (p + 1) * inPlane; ++i)
+                         dx[i] = x[i] > T(0) ? dx[i] : T(0);
                    }
                  });
 }
@@ -325,17 +341,19 @@ void maxPool2d(int64_t B, const WindowShape &s, const T *x, T *y) {
 }
 
 // dx: each window's dy goes to the first maximum of its window in x, and
-// overlapping windows add up.
-template <typename T>
+// overlapping windows add up. With Positive, dx is then zero wherever x is
+// not > 0: the gradient of a relu whose output x is the pool's input,
+// which gives relu_grad's bits without a pass of its own.
+template <typename T, bool Positive = false>
 void maxPool2dGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
                    T *dx) {
   if (detail::tiles2x2Grad<T>(s))
-    return detail::maxPool2x2Grad(B, s, dy, x, dx);
+    return detail::maxPool2x2Grad<Positive>(B, s, dy, x, dx);
   if (s.kernel == 2)
-    return detail::maxPool2dGrad<2>(B, s, dy, x, dx);
+    return detail::maxPool2dGrad<2, T, Positive>(B, s, dy, x, dx);
   if (s.kernel == 3)
-    return detail::maxPool2dGrad<3>(B, s, dy, x, dx);
-  detail::maxPool2dGrad<0>(B, s, dy, x, dx);
+    return detail::maxPool2dGrad<3, T, Positive>(B, s, dy, x, dx);
+  detail::maxPool2dGrad<0, T, Positive>(B, s, dy, x, dx);
 }
 
 // y = avgpool2d(x): the mean of each window, which always lies inside the

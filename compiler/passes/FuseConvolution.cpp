@@ -1,0 +1,131 @@
+//===- FuseConvolution.cpp - Bias, relu and relu_grad in conv kernels -----===//
+//
+// Two patterns, each folded only where the values it stops storing have
+// no other reader and are none of the step's results:
+//
+//   conv2d(x, w) -> channel_bias_add(., b) [-> relu]
+//     becomes conv2d_bias(x, w, b) {relu=1 when the relu was folded}.
+//     Legal in a training graph because conv2d's gradient reads x and w,
+//     not its output, and relu_grad reads the relu's output, which the
+//     fused node still stores.
+//
+//   relu_grad(maxpool2d_grad(dy, y), y)
+//     becomes maxpool2d_grad(dy, y) {positive=1}. y is a relu's output
+//     that the pool reads; relu_grad keeps the pool's gradient where
+//     y > 0, a mask the pool's kernel applies itself while it writes dx.
+//
+// The fused node takes the place of the last node of its pattern, so
+// every reader of that value keeps reading it, and all of its inputs come
+// before it. The pass runs before FuseElementwise, which could otherwise
+// fold a relu_grad into a chain of elementwise steps.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/FuseConvolution.h"
+
+#include "passes/GraphEdits.h"
+
+#include <string>
+#include <utility>
+
+namespace gradc {
+
+namespace {
+
+class ConvolutionFusion {
+public:
+  explicit ConvolutionFusion(Graph &graph)
+      : graph(graph), pinned(pinnedValues(graph)),
+        removed(graph.nodes.size(), false), soleReader(graph.nodes.size(), -1) {
+    const std::vector<int> readers = countReaders(graph);
+    for (const Node &node : graph.nodes)
+      for (NodeId input : node.inputs)
+        soleReader[input] = readers[input] == 1 ? node.id : -1;
+  }
+
+  int run() {
+    int folds = 0;
+    for (Node &node : graph.nodes) {
+      if (node.op == OpKind::ChannelBiasAdd)
+        folds += foldBias(node);
+      else if (node.op == OpKind::ReluGrad)
+        folds += foldReluGrad(node);
+    }
+    if (folds > 0)
+      removeNodes(graph, removed);
+    return folds;
+  }
+
+private:
+  // Whether `id`'s value may go unstored: `reader` is all that reads it.
+  bool onlyFeeds(NodeId id, const Node &reader) const {
+    const Node &node = graph.nodes[id];
+    return soleReader[id] == reader.id && !pinned[id] &&
+           node.role == reader.role;
+  }
+
+  // conv2d -> channel_bias_add [-> relu], seen from the bias add.
+  int foldBias(Node &bias) {
+    Node &conv = graph.nodes[bias.inputs[0]];
+    if (conv.op != OpKind::Conv2d || !onlyFeeds(conv.id, bias))
+      return 0;
+    Node *last = &bias;
+    const NodeId next = soleReader[bias.id];
+    if (next >= 0 && graph.nodes[next].op == OpKind::Relu &&
+        onlyFeeds(bias.id, graph.nodes[next]))
+      last = &graph.nodes[next];
+
+    Attrs attrs = conv.attrs;
+    if (last != &bias)
+      attrs["relu"] = 1;
+    const std::vector<NodeId> inputs = {conv.inputs[0], conv.inputs[1],
+                                        bias.inputs[1]};
+    removed[conv.id] = true;
+    if (last != &bias)
+      removed[bias.id] = true;
+    replace(*last, OpKind::Conv2dBias, inputs, attrs, conv.layer);
+    return last != &bias ? 2 : 1;
+  }
+
+  // relu_grad(maxpool2d_grad(dy, y), y).
+  int foldReluGrad(Node &reluGrad) {
+    Node &pool = graph.nodes[reluGrad.inputs[0]];
+    const NodeId y = reluGrad.inputs[1];
+    if (pool.op != OpKind::MaxPool2dGrad || pool.inputs[1] != y ||
+        pool.attrs.count("positive") || !onlyFeeds(pool.id, reluGrad))
+      return 0;
+    Attrs attrs = pool.attrs;
+    attrs["positive"] = 1;
+    removed[pool.id] = true;
+    replace(reluGrad, OpKind::MaxPool2dGrad, pool.inputs, attrs, pool.layer);
+    return 1;
+  }
+
+  // Turns `node` into the fused op, checking its type against the op's
+  // shape rule: a fold must not change what the value is.
+  void replace(Node &node, OpKind op, std::vector<NodeId> inputs, Attrs attrs,
+               const std::string &layer) {
+    std::vector<TensorType> types;
+    for (NodeId input : inputs)
+      types.push_back(graph.type(input));
+    internalCheck(inferType(op, types, attrs) == node.type,
+                  std::string("folding into '") + opName(op) +
+                      "' changed a value's type");
+    node.op = op;
+    node.inputs = std::move(inputs);
+    node.attrs = std::move(attrs);
+    node.steps.clear();
+    node.layer = layer;
+  }
+
+  Graph &graph;
+  const std::vector<bool> pinned;
+  std::vector<bool> removed;
+  // For each node read by exactly one input of one node, that node.
+  std::vector<NodeId> soleReader;
+};
+
+} // namespace
+
+int fuseConvolution(Graph &graph) { return ConvolutionFusion(graph).run(); }
+
+} // namespace gradc
