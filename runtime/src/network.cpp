@@ -112,49 +112,14 @@ Real Network<Real>::trainStepInParts(const BatchView<Real> &batch,
   if (parts_.size() < static_cast<size_t>(parts - 1))
     parts_.resize(static_cast<size_t>(parts - 1));
 
-  // Each part reads its rows of the batch and writes its rows of the
-  // output. The first uses the members' workspace and gradients, the
-  // others their own, each sized for its part, so that the parts together
-  // need about the workspace of the whole batch.
   std::vector<typename Precision<Real>::Context> contexts;
   std::vector<Real> losses(static_cast<size_t>(parts));
-  std::vector<Real> weights(static_cast<size_t>(parts));
+  std::vector<Real> weights;
   for (int p = 0; p < parts; ++p) {
-    const int64_t first = batch.count * p / parts;
-    BatchView<Real> rows;
-    rows.count = batch.count * (p + 1) / parts - first;
-    rows.x = batch.x + first * model_.input_size;
-    if (batch.labels)
-      rows.labels = batch.labels + first;
-    if (batch.targets)
-      rows.targets = batch.targets + first * model_.output_size;
-    weights[static_cast<size_t>(p)] =
-        static_cast<Real>(rows.count) / static_cast<Real>(batch.count);
-    if (p == 0) {
-      contexts.push_back(
-          context(rows, true, seed, &losses[static_cast<size_t>(p)]));
-      continue;
-    }
-
-    auto ctx = contexts.front();
-    Part &part = parts_[static_cast<size_t>(p - 1)];
-    part.workspace.resize(elementsFor(model_.workspace_per_sample,
-                                      model_.workspace_fixed, rows.count));
-    part.grads.resize(grads.size());
-    ctx.workspace = part.workspace.data();
-    ctx.grads = part.grads.data();
-    ctx.x = rows.x;
-    ctx.labels = rows.labels;
-    ctx.targets = rows.targets;
-    ctx.batch = rows.count;
-    ctx.loss = &losses[static_cast<size_t>(p)];
-    contexts.push_back(ctx);
-  }
-  // The norms are those of the parts' sum, taken below.
-  for (int p = 0; p < parts; ++p) {
-    contexts[static_cast<size_t>(p)].output =
-        output.data() + batch.count * p / parts * model_.output_size;
-    contexts[static_cast<size_t>(p)].grad_sqnorms = nullptr;
+    contexts.push_back(
+        partContext(batch, seed, p, parts, &losses[static_cast<size_t>(p)]));
+    weights.push_back(static_cast<Real>(contexts.back().batch) /
+                      static_cast<Real>(batch.count));
   }
 
   const auto entry = Precision<Real>::trainStep(model_);
@@ -162,9 +127,49 @@ Real Network<Real>::trainStepInParts(const BatchView<Real> &batch,
                 [&](int p) { entry(&contexts[static_cast<size_t>(p)]); });
 
   // The mean over the batch is the parts' means weighted by their sizes,
-  // for the gradients as for the loss. Each chunk of a gradient is summed
-  // and then, while in cache, squared: the chunks are squaredNorm's, so
-  // the norms come out as it would give them.
+  // for the gradients as for the loss.
+  averageParts(weights);
+  Real loss = 0;
+  for (int p = 0; p < parts; ++p)
+    loss += weights[static_cast<size_t>(p)] * losses[static_cast<size_t>(p)];
+  return loss;
+}
+
+template <typename Real>
+typename Precision<Real>::Context
+Network<Real>::partContext(const BatchView<Real> &batch, uint64_t seed,
+                           int part, int parts, Real *loss) {
+  const int64_t first = batch.count * part / parts;
+  BatchView<Real> rows;
+  rows.count = batch.count * (part + 1) / parts - first;
+  rows.x = batch.x + first * model_.input_size;
+  if (batch.labels)
+    rows.labels = batch.labels + first;
+  if (batch.targets)
+    rows.targets = batch.targets + first * model_.output_size;
+
+  // The first part uses the members' workspace and gradients, the others
+  // their own, each sized for its part, so that the parts together need
+  // about the workspace of the whole batch.
+  auto ctx = context(rows, true, seed, loss);
+  if (part > 0) {
+    Part &own = parts_[static_cast<size_t>(part - 1)];
+    own.workspace.resize(elementsFor(model_.workspace_per_sample,
+                                     model_.workspace_fixed, rows.count));
+    own.grads.resize(grads.size());
+    ctx.workspace = own.workspace.data();
+    ctx.grads = own.grads.data();
+  }
+  ctx.output = output.data() + first * model_.output_size;
+  // A part's norms would be of its own gradient: averageParts takes those
+  // of the sum.
+  ctx.grad_sqnorms = nullptr;
+  return ctx;
+}
+
+template <typename Real>
+void Network<Real>::averageParts(const std::vector<Real> &weights) {
+  const int parts = static_cast<int>(weights.size());
   if (chunks_.empty())
     for (int i = 0; i < model_.num_params; ++i) {
       const gradc_param_info &param = model_.params[i];
@@ -177,21 +182,23 @@ Real Network<Real>::trainStepInParts(const BatchView<Real> &batch,
   chunk_sums_.resize(chunks_.size());
   Real *sum = grads.data();
 
-  // The threads split the chunks by where they start in the parameters,
-  // as the optimizer splits its update, so that each reads the gradients
-  // it summed (and the chunks, from one to 8192 values, even out).
+  // Each chunk is summed and then, while in cache, squared: the chunks
+  // are squaredNorm's, so the norms come out as it would give them. The
+  // threads split the chunks by where they start in the parameters, as
+  // the optimizer splits its update, so that each thread updates the
+  // gradients it summed (and the chunks, of 1 to 8192 values, even out).
   const int64_t threads = availableThreads();
+  auto firstChunkOf = [&](int64_t thread) {
+    const int64_t at = model_.param_size * thread / threads;
+    return std::lower_bound(chunks_.begin(), chunks_.end(), at,
+                            [](const GradChunk &chunk, int64_t value) {
+                              return chunk.begin < value;
+                            }) -
+           chunks_.begin();
+  };
   parallelRanges(
       threads, parts * model_.param_size, [&](int64_t first, int64_t last) {
-        auto startingAt = [&](int64_t thread) {
-          const int64_t at = model_.param_size * thread / threads;
-          return std::lower_bound(chunks_.begin(), chunks_.end(), at,
-                                  [](const GradChunk &chunk, int64_t value) {
-                                    return chunk.begin < value;
-                                  }) -
-                 chunks_.begin();
-        };
-        for (int64_t c = startingAt(first); c < startingAt(last); ++c) {
+        for (int64_t c = firstChunkOf(first); c < firstChunkOf(last); ++c) {
           const GradChunk &chunk = chunks_[static_cast<size_t>(c)];
           for (int p = 1; p < parts; ++p) {
             const Real *part = parts_[static_cast<size_t>(p - 1)].grads.data();
@@ -204,16 +211,12 @@ Real Network<Real>::trainStepInParts(const BatchView<Real> &batch,
               detail::squaredNormChunk(sum, chunk.begin, chunk.end);
         }
       });
+
   std::vector<double> totals(grad_sqnorms.size());
   for (size_t c = 0; c < chunks_.size(); ++c)
     totals[static_cast<size_t>(chunks_[c].param)] += chunk_sums_[c];
   for (size_t i = 0; i < totals.size(); ++i)
     grad_sqnorms[i] = static_cast<Real>(totals[i]);
-
-  Real loss = 0;
-  for (int p = 0; p < parts; ++p)
-    loss += weights[static_cast<size_t>(p)] * losses[static_cast<size_t>(p)];
-  return loss;
 }
 
 template <typename Real>

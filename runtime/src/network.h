@@ -78,6 +78,13 @@ private:
   // workspace and gradients, and the gradients are then averaged into
   // `grads`, weighted by the parts' sizes.
   Real trainStepInParts(const BatchView<Real> &batch, uint64_t seed, int parts);
+  // The context of part `part` of `parts`: its rows of the batch and of
+  // the output, its workspace and gradients, and no norms.
+  typename Precision<Real>::Context partContext(const BatchView<Real> &batch,
+                                                uint64_t seed, int part,
+                                                int parts, Real *loss);
+  // grads = the parts' gradients weighted by `weights`, and their norms.
+  void averageParts(const std::vector<Real> &weights);
 
   const gradc_model &model_;
   std::vector<Real> workspace_;
