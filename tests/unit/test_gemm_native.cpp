@@ -1,8 +1,9 @@
-// The matrix product as a trainer compiled for this machine runs it: this
-// file is compiled with -march=native, so that where the machine has
+// The matrix products as a trainer compiled for this machine runs them:
+// this file is compiled with -march=native, so that where the machine has
 // AVX-512 the products take the paths only it has (the transposed weights
-// packed by 16x16 transposes and gathers). Each element must be, bit for
-// bit, the fused multiply-adds of its dot product taken in order of k.
+// packed by 16x16 transposes and gathers, short panel rows moved in masked
+// vectors). Each element must be, bit for bit, the fused multiply-adds of
+// its dot product taken in order.
 #include <gradc/kernels.h>
 
 #include <catch2/catch.hpp>
@@ -38,6 +39,36 @@ TEST_CASE("a dense layer's forward product is its dot products in order",
         for (int64_t k = 0; k < K; ++k)
           sum = std::fma(x[i * K + k], w[j * K + k], sum);
         wrong += y[i * N + j] != sum;
+      }
+    INFO("M " << M << " N " << N << " K " << K);
+    CHECK(wrong == 0);
+  }
+}
+
+TEST_CASE("an input gradient's product is its dot products in order",
+          "[kernels]") {
+  std::mt19937 random(12);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  // dx[M,K] = dy[M,N] w[N,K]: the panels cut K, whose last is short
+  // unless K is a multiple of 32 (121: a convolution's positions).
+  for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{7, 64, 121},
+                         {12, 20, 25},
+                         {5, 9, 40},
+                         {3, 300, 50}}) {
+    std::vector<float> dy(M * N), w(N * K), dx(M * K);
+    for (float &v : dy)
+      v = value(random);
+    for (float &v : w)
+      v = value(random);
+    gradc::matmulNN<float>(M, N, K, dy.data(), w.data(), dx.data());
+
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t k = 0; k < K; ++k) {
+        float sum = 0;
+        for (int64_t n = 0; n < N; ++n)
+          sum = std::fma(dy[i * N + n], w[n * K + k], sum);
+        wrong += dx[i * K + k] != sum;
       }
     INFO("M " << M << " N " << N << " K " << K);
     CHECK(wrong == 0);

@@ -164,6 +164,8 @@ template <typename T> struct Gemm {
             to[j] = row[j];
           continue;
         }
+        if (copyShortRow<NR>(row, columns, to))
+          continue;
         std::copy(row, row + columns, to);
         std::fill(to + columns, to + NR, T(0));
       }
@@ -181,6 +183,29 @@ template <typename T> struct Gemm {
     }
     for (int64_t k = 0; k < depth; ++k)
       std::fill(panel + k * NR + columns, panel + (k + 1) * NR, T(0));
+  }
+
+  // to[0, NR) = the `columns` (fewer than NR) floats at `row`, then
+  // zeros, in masked vector moves: the last panel of a convolution's
+  // product (121 positions: 25 of 32 columns) called memmove and memset
+  // for every row. Returns false where it does not apply.
+  template <int NR>
+  static bool copyShortRow(const T *row, int64_t columns, T *to) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == 4 && NR % 16 == 0) {
+      for (int v = 0; v < NR / 16; ++v) {
+        const int64_t left = columns - v * 16;
+        const __mmask16 mask = left >= 16
+                                   ? __mmask16(0xffff)
+                                   : __mmask16(left > 0 ? (1u << left) - 1 : 0);
+        _mm512_storeu_ps(to + v * 16,
+                         _mm512_maskz_loadu_ps(mask, row + v * 16));
+      }
+      return true;
+    }
+#endif
+    (void)row, (void)columns, (void)to;
+    return false;
   }
 
 #if defined(__AVX512F__)
