@@ -136,15 +136,8 @@ void printWorkspace(const gradc_model &model, int64_t batch) {
 }
 
 void printTrainingParts(const gradc_model &model, int64_t batch) {
-  const int parts = trainingParts(model, batch);
-  if (parts == 1) {
-    fmt::print("training steps: the batch of {} in one piece\n", batch);
-    return;
-  }
-  fmt::print("training steps: the batch of {} in {} parts computed side by "
-             "side, their gradients averaged; each part has a workspace of "
-             "its own\n",
-             batch, parts);
+  fmt::print("training steps: {}\n",
+             describeTrainingParts(model, batch, availableThreads()));
 }
 
 } // namespace

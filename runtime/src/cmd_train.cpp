@@ -118,6 +118,8 @@ int runTrain(const gradc_model &model, const Options &options) {
                             : "subnormal floats kept");
 
   const int64_t batch = resolveBatch(config, options);
+  note(options, "training steps: {}",
+       describeTrainingParts(model, batch, threads));
   const int64_t epochs = options.epochs.value_or(config.epochs);
   Network<float> network(model);
   const std::unique_ptr<Optimizer> optimizer =

@@ -60,16 +60,27 @@ Network<Real>::context(const BatchView<Real> &batch, bool training,
 // The fewest samples worth a part of its own.
 constexpr int64_t kMinPartSamples = 8;
 
+// A product is small, for cutting the batch, up to four times the least
+// work the kernels split over threads: just past that least work, a
+// product on two threads was no faster than on one (deep_sigmoid at
+// batch 256, whose 64x64 products are 2^20 multiply-adds, trained at
+// 130k samples/s on two threads and 140k on one).
+constexpr double kSmallProduct = 4.0 * kParallelMinGemmWork;
+
 // A step in two halves, each on its own thread, pays when the kernels
 // cannot keep two threads busy by themselves: when a quarter of the
-// products' work is in products too small to split (a deep stack of
-// narrow layers), or when the activations outweigh the parameters four
-// times, so that per-sample work (elementwise loops, scans, unfolding)
-// is most of the step. Its cost grows with the parameters: the halves'
-// gradients are added, and each half packs every weight for its products.
-int trainingParts(const gradc_model &model, int64_t batch) {
-  if (!model.batch_separable || batch < 2 * kMinPartSamples)
-    return 1;
+// products' work is in small products (a deep stack of narrow layers),
+// or when the activations outweigh the parameters four times, so that
+// per-sample work (elementwise loops, scans, unfolding) is most of the
+// step. Its cost grows with the parameters: the halves' gradients are
+// added, and each half packs every weight for its products.
+TrainingParts chooseTrainingParts(const gradc_model &model, int64_t batch) {
+  if (!model.batch_separable)
+    return {1, "BatchNorm's statistics and dropout's masks are taken over "
+               "the whole batch"};
+  if (batch < 2 * kMinPartSamples)
+    return {1, fmt::format("batches under {} samples stay whole",
+                           2 * kMinPartSamples)};
 
   double total = 0;
   double small = 0;
@@ -77,15 +88,42 @@ int trainingParts(const gradc_model &model, int64_t batch) {
     const double work =
         static_cast<double>(model.product_macs[i]) * static_cast<double>(batch);
     total += work;
-    if (work < static_cast<double>(kParallelMinGemmWork))
+    if (work <= kSmallProduct)
       small += work;
   }
   if (total > 0 && small >= total / 4)
-    return 2;
+    return {2, "a quarter or more of the products' work is in products too "
+               "small to split over threads"};
 
   const double activations = static_cast<double>(model.workspace_per_sample) *
                              static_cast<double>(batch);
-  return activations >= 4 * static_cast<double>(model.param_size) ? 2 : 1;
+  if (activations >= 4 * static_cast<double>(model.param_size))
+    return {2, "the activations outweigh the parameters four times"};
+  return {1, "the products are large enough to split over threads"};
+}
+
+int trainingParts(const gradc_model &model, int64_t batch) {
+  return chooseTrainingParts(model, batch).parts;
+}
+
+std::string describeTrainingParts(const gradc_model &model, int64_t batch,
+                                  int threads) {
+  const TrainingParts choice = chooseTrainingParts(model, batch);
+  if (choice.parts == 1)
+    return fmt::format("each batch of {} whole: {}", batch, choice.why);
+
+  const int64_t smaller = batch / choice.parts;
+  const std::string sizes =
+      batch % choice.parts == 0
+          ? fmt::format("{}", smaller)
+          : fmt::format("{} and {}", smaller, smaller + 1);
+  const std::string how =
+      threads >= choice.parts
+          ? fmt::format("side by side on {} threads", choice.parts)
+          : "one after the other on 1 thread";
+  return fmt::format("each batch of {} in {} parts of {}, {}, their "
+                     "gradients averaged: {}",
+                     batch, choice.parts, sizes, how, choice.why);
 }
 
 template <typename Real>

@@ -9,6 +9,7 @@
 #include "gradc/abi.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace gradc {
@@ -44,10 +45,18 @@ template <typename Real> struct BatchView {
 };
 
 // How many parts a training step cuts a batch of `batch` samples into, to
-// compute them side by side (see network.cpp). It depends on the model
-// and the batch only, never on the thread count, so that every count
-// gives the same results.
+// compute them side by side (see network.cpp), and why. It depends on the
+// model and the batch only, never on the thread count, so that every
+// count gives the same results.
+struct TrainingParts {
+  int parts = 1;
+  std::string why;
+};
+TrainingParts chooseTrainingParts(const gradc_model &model, int64_t batch);
 int trainingParts(const gradc_model &model, int64_t batch);
+// The choice in words, for `info` and `train -v`.
+std::string describeTrainingParts(const gradc_model &model, int64_t batch,
+                                  int threads);
 
 template <typename Real> class Network {
 public:

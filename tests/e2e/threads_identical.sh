@@ -81,5 +81,5 @@ check() {
 }
 check threads
 check parts
-"$work/parts" info | grep -q "^training steps: the batch of 64 in 2 parts" ||
+"$work/parts" info | grep -q "^training steps: each batch of 64 in 2 parts" ||
   { echo "the parts model's steps are not cut in parts"; exit 1; }

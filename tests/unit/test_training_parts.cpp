@@ -112,6 +112,10 @@ TEST_CASE("a step is cut in two only where that keeps the threads busy",
   CHECK(gradc::trainingParts(small, 16) == 2);
   CHECK(gradc::trainingParts(small, 15) == 1);
   CHECK(gradc::trainingParts(small, 1) == 1);
+  // Small up to four times the kernels' least work for threads (2^20
+  // multiply-adds at batch 256), large past it.
+  CHECK(gradc::trainingParts(small, 1024) == 2);
+  CHECK(gradc::trainingParts(small, 1025) == 1);
 
   // BatchNorm or dropout: never.
   CHECK(gradc::trainingParts(regressionModel(0, &narrow), 64) == 1);
@@ -126,6 +130,22 @@ TEST_CASE("a step is cut in two only where that keeps the threads busy",
   // Activations four times the parameters: per-sample work dominates.
   large.workspace_per_sample = 4 * 784 * 256 / 64;
   CHECK(gradc::trainingParts(large, 64) == 2);
+}
+
+TEST_CASE("info and train -v say how a batch is cut, and why", "[parts]") {
+  const int64_t narrow = 64 * 64;
+  const gradc_model small = regressionModel(1, &narrow);
+  CHECK(gradc::describeTrainingParts(small, 33, 2) ==
+        "each batch of 33 in 2 parts of 16 and 17, side by side on 2 "
+        "threads, their gradients averaged: a quarter or more of the "
+        "products' work is in products too small to split over threads");
+  CHECK(gradc::describeTrainingParts(small, 64, 1)
+            .find("2 parts of 32, one after the other on 1 thread") !=
+        std::string::npos);
+  CHECK(gradc::describeTrainingParts(small, 8, 2) ==
+        "each batch of 8 whole: batches under 16 samples stay whole");
+  CHECK(gradc::describeTrainingParts(regressionModel(0, &narrow), 64, 2)
+            .find("BatchNorm") != std::string::npos);
 }
 
 TEST_CASE("a step in parts gives the whole batch's loss, gradient and "
