@@ -28,7 +28,8 @@ int runPlotCommand(int argc, char **argv) {
   PlotOptions options;
   app.add_option("grads", input, "the gradient-norm CSV from --grad-log")
       ->required();
-  app.add_option("-o", output, "the SVG file to write")->required();
+  app.add_option("-o", output, "the SVG file to write ('-' is stdout)")
+      ->required();
   app.add_flag("--biases", options.includeBiases,
                "also draw the biases (weights only by default)");
   app.add_option("--steps", options.steps,
@@ -60,6 +61,10 @@ int runPlotCommand(int argc, char **argv) {
   try {
     GradLog log = readGradLog(input);
     std::string svg = renderGradPlot(log, options);
+    if (output == "-") {
+      std::cout << svg << std::flush;
+      return std::cout.good() ? 0 : 1;
+    }
     std::ofstream out(output, std::ios::binary);
     if (out)
       out << svg;

@@ -33,6 +33,13 @@ if [ "$series" != 4 ]; then
   echo "expected 4 weight lines, found $series" >&2
   exit 1
 fi
+# '-' is stdout, as for gradc -o: the same picture, and no file named '-'.
+(cd "$work" && "$gradc" plot norms.csv -o - > stdout.svg)
+cmp "$work/norms.svg" "$work/stdout.svg"
+if [ -e "$work/-" ]; then
+  echo "gradc plot -o - wrote a file named '-'" >&2
+  exit 1
+fi
 "$gradc" plot "$work/norms.csv" -o "$work/all.svg" --biases --steps 2,last
 series=$(grep -c '<path class="series"' "$work/all.svg")
 if [ "$series" != 8 ]; then
