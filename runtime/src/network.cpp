@@ -35,16 +35,19 @@ static size_t elementsFor(int64_t per_sample, int64_t fixed, int64_t count) {
 template <typename Real>
 typename Precision<Real>::Context
 Network<Real>::context(const BatchView<Real> &batch, bool training,
-                       uint64_t seed, Real *loss) {
-  const size_t workspace = elementsFor(model_.workspace_per_sample,
-                                       model_.workspace_fixed, batch.count);
-  if (workspace_.size() < workspace)
-    workspace_.resize(workspace);
+                       uint64_t seed, Real *loss, Real *workspace) {
+  if (!workspace) {
+    const size_t size = elementsFor(model_.workspace_per_sample,
+                                    model_.workspace_fixed, batch.count);
+    if (workspace_.size() < size)
+      workspace_.resize(size);
+    workspace = workspace_.data();
+  }
 
   typename Precision<Real>::Context ctx{};
   ctx.params = params.data();
   ctx.grads = grads.data();
-  ctx.workspace = workspace_.data();
+  ctx.workspace = workspace;
   ctx.x = batch.x;
   ctx.labels = batch.labels;
   ctx.targets = batch.targets;
@@ -189,15 +192,17 @@ Network<Real>::partContext(const BatchView<Real> &batch, uint64_t seed,
   // The first part uses the members' workspace and gradients, the others
   // their own, each sized for its part, so that the parts together need
   // about the workspace of the whole batch.
-  auto ctx = context(rows, true, seed, loss);
-  if (part > 0) {
-    Part &own = parts_[static_cast<size_t>(part - 1)];
-    own.workspace.resize(elementsFor(model_.workspace_per_sample,
-                                     model_.workspace_fixed, rows.count));
-    own.grads.resize(grads.size());
-    ctx.workspace = own.workspace.data();
-    ctx.grads = own.grads.data();
+  // (The first is made first: the member workspace may move as it grows.)
+  Part *own = part > 0 ? &parts_[static_cast<size_t>(part - 1)] : nullptr;
+  if (own) {
+    own->workspace.resize(elementsFor(model_.workspace_per_sample,
+                                      model_.workspace_fixed, rows.count));
+    own->grads.resize(grads.size());
   }
+  auto ctx =
+      context(rows, true, seed, loss, own ? own->workspace.data() : nullptr);
+  if (own)
+    ctx.grads = own->grads.data();
   ctx.output = output.data() + first * model_.output_size;
   // A part's norms would be of its own gradient: averageParts takes those
   // of the sum.

@@ -79,9 +79,13 @@ public:
   std::vector<Real> grad_sqnorms;
 
 private:
+  // A call's context. Its workspace is `workspace` when given, or the
+  // member one, grown for the batch: growing it may move it, which would
+  // leave an earlier context pointing at freed memory.
   typename Precision<Real>::Context context(const BatchView<Real> &batch,
                                             bool training, uint64_t seed,
-                                            Real *loss);
+                                            Real *loss,
+                                            Real *workspace = nullptr);
 
   // The step on the parts of a batch, side by side: each part has its own
   // workspace and gradients, and the gradients are then averaged into

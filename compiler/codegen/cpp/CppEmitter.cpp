@@ -274,8 +274,14 @@ std::string StepPrinter::print(const KernelProgram &program) {
          "void step(const Context *c, bool backward) {\n"
          "  const int64_t B = c->batch;\n"
          "  T *ws = c->workspace;\n";
+  // The norms' pointers are declared where the norms are computed: the
+  // pointer they offset may be null.
+  auto holdsNorm = [this](const Node &node) {
+    return plan.storage[node.id].kind == StorageKind::SqNorm;
+  };
   for (const Node &node : graph.nodes)
-    declarePointer(node);
+    if (!holdsNorm(node))
+      declarePointer(node);
 
   out << "\n";
   for (const Statement &statement : program.forward)
@@ -293,6 +299,9 @@ std::string StepPrinter::print(const KernelProgram &program) {
     print(statement);
 
   out << "\n  if (!c->grad_sqnorms)\n    return;\n\n";
+  for (const Node &node : graph.nodes)
+    if (holdsNorm(node))
+      declarePointer(node);
   for (const Statement &statement : program.norms)
     print(statement);
   out << "}\n";

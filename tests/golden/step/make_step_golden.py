@@ -44,6 +44,17 @@ def main():
            lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8,
                                      nesterov=True))
 
+    # step_parts.yaml: dense 16 sigmoid, 16 tanh, 16 sigmoid, dense 5 on a
+    # batch of 33, which gradc cuts in two parts.
+    layers = [("layer0", nn.Linear(12, 16)), ("layer0_act", nn.Sigmoid()),
+              ("layer1", nn.Linear(16, 16)), ("layer1_act", nn.Tanh()),
+              ("layer2", nn.Linear(16, 16)), ("layer2_act", nn.Sigmoid()),
+              ("layer3", nn.Linear(16, 5))]
+    x = torch.randn(33, 12)
+    y = torch.randint(0, 5, (33,))
+    golden("step_parts", layers, x, y, nn.functional.cross_entropy,
+           lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9))
+
 
 if __name__ == "__main__":
     main()
