@@ -305,6 +305,8 @@ int main(int argc, char **argv) {
   CLI::App app{"gradc: compiles a neural network described in YAML into a "
                "standalone trainer"};
   app.set_version_flag("--version", "gradc 0.1.0");
+  app.footer("gradc plot GRADS.csv -o FILE.svg draws a trainer's gradient-norm "
+             "log; 'gradc plot --help' for its options.");
 
   Options options;
   app.add_option("model", options.model, "the model file (YAML)")->required();

@@ -115,10 +115,13 @@ struct Parser {
       : app(fmt::format("trainer for the model '{}', built by gradc",
                         model_name)) {}
 
-  void addVerbose(CLI::App *command) {
+  // `quiet`: the command also takes --quiet (only train does), which
+  // leaves these notes.
+  void addVerbose(CLI::App *command, bool quiet = false) {
     command->add_flag("-v,--verbose", options.verbose,
-                      "say more about what happens, on stderr (--quiet "
-                      "leaves these notes)");
+                      quiet ? "say more about what happens, on stderr "
+                              "(--quiet leaves these notes)"
+                            : "say more about what happens, on stderr");
   }
 
   void addLr(CLI::App *command) {
@@ -242,7 +245,7 @@ struct Parser {
                     "warnings, errors and -v's notes");
     addData(train, "train", "training", options.data.train);
     addData(train, "test", "test", options.data.test);
-    addVerbose(train);
+    addVerbose(train, true);
   }
 
   void addEval() {
