@@ -12,10 +12,6 @@
 #include <cmath>
 #include <fmt/format.h>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
-
 namespace gradc {
 
 float InputTransform::apply(double value) const {
@@ -236,44 +232,6 @@ void readCsvSplit(const gradc_model &model, const DataFiles &files,
   }
 }
 
-// to[i] = table[bytes[i]] for n bytes: what each IDX byte converts to.
-void convertBytes(const uint8_t *bytes, const float *table, float *to,
-                  int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    to[i] = table[bytes[i]];
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-// The same with AVX-512 gathers, sixteen bytes at a time: the scalar loop
-// took a tenth of deep_sigmoid's step on one thread. (GCC 12 warns about
-// the undefined upper half its own intrinsics start from.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx512f"))) void
-convertBytesAvx512(const uint8_t *bytes, const float *table, float *to,
-                   int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i index = _mm512_cvtepu8_epi32(
-        _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + i)));
-    _mm512_storeu_ps(to + i, _mm512_i32gather_ps(index, table, 4));
-  }
-  convertBytes(bytes + i, table, to + i, n - i);
-}
-#pragma GCC diagnostic pop
-#endif
-
-using ConvertBytes = void (*)(const uint8_t *, const float *, float *,
-                              int64_t);
-
-ConvertBytes chooseConvertBytes() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx512f"))
-    return convertBytesAvx512;
-#endif
-  return convertBytes;
-}
-
 } // namespace
 
 Dataset loadDataset(const gradc_model &model, const DataFiles &files,
@@ -312,7 +270,6 @@ void gatherBatch(const gradc_model &model, const Dataset &data,
   batch.x.resize(static_cast<size_t>(count * sample_size));
   float *x = batch.x.data();
   const float *table = data.byte_values.data();
-  static const ConvertBytes convert = chooseConvertBytes();
   parallelRanges(
       count, count * sample_size,
       [&](int64_t first, int64_t last) {
@@ -331,7 +288,9 @@ void gatherBatch(const gradc_model &model, const Dataset &data,
             for (int64_t at = 0; at < sample_size; at += 64)
               __builtin_prefetch(ahead + at);
           }
-          convert(data.raw_inputs.data() + from, table, to, sample_size);
+          const uint8_t *raw = data.raw_inputs.data() + from;
+          for (int64_t i = 0; i < sample_size; ++i)
+            to[i] = table[raw[i]];
         }
       },
       kParallelMinWork / 4);

@@ -81,9 +81,9 @@ TrainingParts chooseTrainingParts(const gradc_model &model, int64_t batch) {
   if (!model.batch_separable)
     return {1, "BatchNorm's statistics and dropout's masks are taken over "
                "the whole batch"};
+  static_assert(2 * kMinPartSamples == 16, "the reason below says 16");
   if (batch < 2 * kMinPartSamples)
-    return {1, fmt::format("batches under {} samples stay whole",
-                           2 * kMinPartSamples)};
+    return {1, "batches under 16 samples stay whole"};
 
   double total = 0;
   double small = 0;

@@ -50,7 +50,7 @@ template <typename Real> struct BatchView {
 // count gives the same results.
 struct TrainingParts {
   int parts = 1;
-  std::string why;
+  const char *why = "";
 };
 TrainingParts chooseTrainingParts(const gradc_model &model, int64_t batch);
 int trainingParts(const gradc_model &model, int64_t batch);

@@ -1,6 +1,5 @@
 // Cutting a batch out of IDX bytes: every byte converts through the
-// split's table, whatever the sample size (whole vectors of sixteen or
-// not) and in the order the indices give.
+// split's table, whatever the sample size, in the order the indices give.
 #include "dataset.h"
 
 #include <catch2/catch.hpp>

@@ -13,10 +13,21 @@
 #include <tuple>
 #include <vector>
 
+namespace {
+
+std::vector<float> randomValues(int64_t n, std::mt19937 &random) {
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  std::vector<float> values(static_cast<size_t>(n));
+  for (float &v : values)
+    v = value(random);
+  return values;
+}
+
+} // namespace
+
 TEST_CASE("a dense layer's forward product is its dot products in order",
           "[kernels]") {
   std::mt19937 random(11);
-  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
   // Depths below, at and past the 16 rows of a transpose and the 256 of
   // a block; widths of whole 32-column panels and not.
   for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{5, 32, 16},
@@ -25,11 +36,9 @@ TEST_CASE("a dense layer's forward product is its dot products in order",
                          {12, 33, 20},
                          {64, 64, 64},
                          {3, 64, 15}}) {
-    std::vector<float> x(M * K), w(N * K), y(M * N);
-    for (float &v : x)
-      v = value(random);
-    for (float &v : w)
-      v = value(random);
+    const std::vector<float> x = randomValues(M * K, random);
+    const std::vector<float> w = randomValues(N * K, random);
+    std::vector<float> y(M * N);
     gradc::matmulNT<float>(M, N, K, x.data(), w.data(), y.data());
 
     int64_t wrong = 0;
@@ -48,18 +57,15 @@ TEST_CASE("a dense layer's forward product is its dot products in order",
 TEST_CASE("an input gradient's product is its dot products in order",
           "[kernels]") {
   std::mt19937 random(12);
-  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
   // dx[M,K] = dy[M,N] w[N,K]: the panels cut K, whose last is short
   // unless K is a multiple of 32 (121: a convolution's positions).
   for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{7, 64, 121},
                          {12, 20, 25},
                          {5, 9, 40},
                          {3, 300, 50}}) {
-    std::vector<float> dy(M * N), w(N * K), dx(M * K);
-    for (float &v : dy)
-      v = value(random);
-    for (float &v : w)
-      v = value(random);
+    const std::vector<float> dy = randomValues(M * N, random);
+    const std::vector<float> w = randomValues(N * K, random);
+    std::vector<float> dx(M * K);
     gradc::matmulNN<float>(M, N, K, dy.data(), w.data(), dx.data());
 
     int64_t wrong = 0;

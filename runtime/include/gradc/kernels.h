@@ -43,6 +43,43 @@ namespace gradc {
 
 namespace detail {
 
+// Copies n elements (to[i] = from[i]) or adds them (to[i] += from[i]).
+// Packing, unfolding and folding move rows as short as an image's (11
+// floats in a second convolution layer), for which std::copy's call to
+// memmove cost more than the copy; with AVX-512 a row takes one or two
+// masked vectors.
+template <bool Add, typename T>
+__attribute__((always_inline)) inline void moveRow(const T *from, int64_t n,
+                                                   T *to) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+    constexpr int64_t lanes = 64 / sizeof(T);
+    for (int64_t i = 0; i < n; i += lanes) {
+      const int64_t left = std::min(lanes, n - i);
+      const __mmask16 mask = static_cast<__mmask16>((1u << left) - 1);
+      if constexpr (sizeof(T) == 4) {
+        __m512 v = _mm512_maskz_loadu_ps(mask, from + i);
+        if constexpr (Add)
+          v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, to + i));
+        _mm512_mask_storeu_ps(to + i, mask, v);
+      } else {
+        const __mmask8 mask8 = static_cast<__mmask8>(mask);
+        __m512d v = _mm512_maskz_loadu_pd(mask8, from + i);
+        if constexpr (Add)
+          v = _mm512_add_pd(v, _mm512_maskz_loadu_pd(mask8, to + i));
+        _mm512_mask_storeu_pd(to + i, mask8, v);
+      }
+    }
+    return;
+  }
+#endif
+  if constexpr (Add)
+    for (int64_t i = 0; i < n; ++i)
+      to[i] += from[i];
+  else
+    std::copy(from, from + n, to);
+}
+
 // The vector helpers below are always inlined, so the warning that passing
 // 64-byte vectors by value depends on AVX-512 being enabled does not apply.
 #pragma GCC diagnostic push
@@ -164,10 +201,12 @@ template <typename T> struct Gemm {
             to[j] = row[j];
           continue;
         }
-        if (copyShortRow<NR>(row, columns, to))
-          continue;
-        std::copy(row, row + columns, to);
-        std::fill(to + columns, to + NR, T(0));
+        // Zeros, then the row over them in masked vectors: the last panel
+        // of a convolution's product (121 positions: 25 of 32 columns)
+        // called memmove and memset for every row.
+        for (int j = 0; j < NR; ++j)
+          to[j] = T(0);
+        moveRow<false>(row, columns, to);
       }
       return;
     }
@@ -183,29 +222,6 @@ template <typename T> struct Gemm {
     }
     for (int64_t k = 0; k < depth; ++k)
       std::fill(panel + k * NR + columns, panel + (k + 1) * NR, T(0));
-  }
-
-  // to[0, NR) = the `columns` (fewer than NR) floats at `row`, then
-  // zeros, in masked vector moves: the last panel of a convolution's
-  // product (121 positions: 25 of 32 columns) called memmove and memset
-  // for every row. Returns false where it does not apply.
-  template <int NR>
-  static bool copyShortRow(const T *row, int64_t columns, T *to) {
-#if defined(__AVX512F__)
-    if constexpr (sizeof(T) == 4 && NR % 16 == 0) {
-      for (int v = 0; v < NR / 16; ++v) {
-        const int64_t left = columns - v * 16;
-        const __mmask16 mask = left >= 16
-                                   ? __mmask16(0xffff)
-                                   : __mmask16(left > 0 ? (1u << left) - 1 : 0);
-        _mm512_storeu_ps(to + v * 16,
-                         _mm512_maskz_loadu_ps(mask, row + v * 16));
-      }
-      return true;
-    }
-#endif
-    (void)row, (void)columns, (void)to;
-    return false;
   }
 
 #if defined(__AVX512F__)

@@ -48,42 +48,6 @@ struct WindowShape {
 
 namespace detail {
 
-// Copies n elements (to[i] = from[i]) or adds them (to[i] += from[i]).
-// Unfolding and folding move rows as short as an image's (11 floats in a
-// second convolution layer), for which std::copy's call to memmove cost
-// more than the copy; with AVX-512 a row takes one or two masked vectors.
-template <bool Add, typename T>
-__attribute__((always_inline)) inline void moveRow(const T *from, int64_t n,
-                                                   T *to) {
-#if defined(__AVX512F__)
-  if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
-    constexpr int64_t lanes = 64 / sizeof(T);
-    for (int64_t i = 0; i < n; i += lanes) {
-      const int64_t left = std::min(lanes, n - i);
-      const __mmask16 mask = static_cast<__mmask16>((1u << left) - 1);
-      if constexpr (sizeof(T) == 4) {
-        __m512 v = _mm512_maskz_loadu_ps(mask, from + i);
-        if constexpr (Add)
-          v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, to + i));
-        _mm512_mask_storeu_ps(to + i, mask, v);
-      } else {
-        const __mmask8 mask8 = static_cast<__mmask8>(mask);
-        __m512d v = _mm512_maskz_loadu_pd(mask8, from + i);
-        if constexpr (Add)
-          v = _mm512_add_pd(v, _mm512_maskz_loadu_pd(mask8, to + i));
-        _mm512_mask_storeu_pd(to + i, mask8, v);
-      }
-    }
-    return;
-  }
-#endif
-  if constexpr (Add)
-    for (int64_t i = 0; i < n; ++i)
-      to[i] += from[i];
-  else
-    std::copy(from, from + n, to);
-}
-
 // The output columns [begin, end) whose input column
 // ow * stride + offset falls inside [0, width).
 inline void insideColumns(const WindowShape &s, int64_t offset, int64_t &begin,
