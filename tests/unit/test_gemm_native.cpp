@@ -1,9 +1,9 @@
 // The matrix products as a trainer compiled for this machine runs them:
-// this file is compiled with -march=native, so that where the machine has
-// AVX-512 the products take the paths only it has (the transposed weights
-// packed by 16x16 transposes and gathers, short panel rows moved in masked
-// vectors). Each element must be, bit for bit, the fused multiply-adds of
-// its dot product taken in order.
+// this file is compiled with -march=native, so that the products take the
+// paths only vector targets have (the transposed weights packed by 16x16
+// transposes with AVX-512 or 8x8 ones with AVX, short panel rows moved in
+// masked vectors). Each element must be, bit for bit, the fused
+// multiply-adds of its dot product taken in order.
 #include <gradc/kernels.h>
 
 #include <catch2/catch.hpp>
@@ -28,8 +28,8 @@ std::vector<float> randomValues(int64_t n, std::mt19937 &random) {
 TEST_CASE("a dense layer's forward product is its dot products in order",
           "[kernels]") {
   std::mt19937 random(11);
-  // Depths below, at and past the 16 rows of a transpose and the 256 of
-  // a block; widths of whole 32-column panels and not.
+  // Depths below, at and past the 8 or 16 rows of a transpose and the 256
+  // of a block; widths of whole 16- or 32-column panels and not.
   for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{5, 32, 16},
                          {7, 64, 37},
                          {3, 96, 300},

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__AVX512F__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 
@@ -47,7 +47,7 @@ namespace detail {
 // Packing, unfolding and folding move rows as short as an image's (11
 // floats in a second convolution layer), for which std::copy's call to
 // memmove cost more than the copy; with AVX-512 a row takes one or two
-// masked vectors.
+// masked vectors, with AVX whole vectors. The two rows must not overlap.
 template <bool Add, typename T>
 __attribute__((always_inline)) inline void moveRow(const T *from, int64_t n,
                                                    T *to) {
@@ -70,6 +70,26 @@ __attribute__((always_inline)) inline void moveRow(const T *from, int64_t n,
         _mm512_mask_storeu_pd(to + i, mask8, v);
       }
     }
+    return;
+  }
+#elif defined(__AVX__)
+  // Whole vectors, then a copy's last vector again, overlapping the one
+  // before, and what is left of a sum one by one: masked stores took
+  // twenty times a plain one on AMD's first Zen cores.
+  if constexpr (sizeof(T) == 4) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      __m256 v = _mm256_loadu_ps(from + i);
+      if constexpr (Add)
+        v = _mm256_add_ps(v, _mm256_loadu_ps(to + i));
+      _mm256_storeu_ps(to + i, v);
+    }
+    if (!Add && i < n && n >= 8) {
+      _mm256_storeu_ps(to + n - 8, _mm256_loadu_ps(from + n - 8));
+      return;
+    }
+    for (; i < n; ++i)
+      to[i] = Add ? to[i] + from[i] : from[i];
     return;
   }
 #endif
@@ -210,7 +230,7 @@ template <typename T> struct Gemm {
       }
       return;
     }
-    if (NR == 32 && columns == NR &&
+    if (NR == 2 * Lanes && columns == NR &&
         packTransposedFast(k0, depth, B, ldb, n, panel))
       return;
 
@@ -264,11 +284,42 @@ template <typename T> struct Gemm {
   }
 #endif
 
-  // A 32-column float panel of B^T with AVX-512: 16 rows of the panel at
-  // a time as two 16x16 transposes, the rows left over as gathers down 16
-  // rows of B. A dense layer's forward product packs its weights this way
-  // on every call: scalar copies took a quarter of its time at batch 64,
-  // and gathers alone still more than half the packing's.
+#if defined(__AVX__) && !defined(__AVX512F__)
+  // The 8x8 block of floats at `from` (rows `ld` apart) transposed to `to`
+  // (rows `toStride` apart), in registers: pairs of rows interleaved, then
+  // quadruples, then the 128-bit halves exchanged.
+  static void transpose8(const float *from, int64_t ld, float *to,
+                         int64_t toStride) {
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; ++i)
+      r[i] = _mm256_loadu_ps(from + i * ld);
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    // r[i + j], 128-bit half h: column 4h + j of rows i to i + 3.
+    for (int i = 0; i < 8; i += 4) {
+      r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+      r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+      r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+      r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    for (int j = 0; j < 4; ++j) {
+      _mm256_storeu_ps(to + j * toStride,
+                       _mm256_permute2f128_ps(r[j], r[4 + j], 0x20));
+      _mm256_storeu_ps(to + (4 + j) * toStride,
+                       _mm256_permute2f128_ps(r[j], r[4 + j], 0x31));
+    }
+  }
+#endif
+
+  // A full panel of B^T packed by in-register transposes where the target
+  // has them. With AVX-512, 32 columns: 16 rows of the panel at a time as
+  // two 16x16 transposes, the rows left over as gathers down 16 rows of B.
+  // With AVX, 16 columns: 8 rows at a time as two 8x8 transposes, the rest
+  // one element at a time. A dense layer's forward product packs its
+  // weights this way on every call: scalar copies took a quarter of its
+  // time at batch 64, and gathers alone still more than half the packing's.
   static bool packTransposedFast(int64_t k0, int64_t depth, const T *B,
                                  int64_t ldb, int64_t n, T *panel) {
 #if defined(__AVX512F__)
@@ -297,6 +348,20 @@ template <typename T> struct Gemm {
             panel + k * 32 + 16,
             _mm512_mask_i32gather_ps(zero, 0xffff, rows, high + k, 4));
       }
+      return true;
+    }
+#elif defined(__AVX__)
+    if constexpr (sizeof(T) == 4) {
+      const T *low = B + n * ldb + k0;
+      const T *high = low + 8 * ldb;
+      int64_t k = 0;
+      for (; k + 8 <= depth; k += 8) {
+        transpose8(low + k, ldb, panel + k * 16, 16);
+        transpose8(high + k, ldb, panel + k * 16 + 8, 16);
+      }
+      for (; k < depth; ++k)
+        for (int64_t j = 0; j < 16; ++j)
+          panel[k * 16 + j] = low[j * ldb + k];
       return true;
     }
 #endif
