@@ -41,8 +41,9 @@ class Case:
         # (an epoch of Fashion-MNIST is 60000), or 2^19 synthetic ones.
         self.synthetic = synthetic
         self.spec = None  # read_model(path)
-        self.gradc = {}   # backend -> result dict or None
+        self.gradc = {}   # backend -> result over the rounds, or None
         self.torch = None
+        self.sized = {}   # backend -> (steps, opts, torch_opts)
 
     @property
     def label(self):
@@ -226,6 +227,22 @@ def wait_idle(limit):
     return None if limit > 0 else 0.0
 
 
+def over_rounds(results, torch=None):
+    """One side's timings over the rounds: the median of their medians
+    and, given PyTorch's rounds, the median of the ratios of the rounds
+    both sides completed. None when no round completed."""
+    done = [r for r in results if r]
+    if not done:
+        return None
+    ratios = []
+    for mine, theirs in zip(results, torch or []):
+        if mine and theirs:
+            ratios.append(mine["median"] / theirs["median"])
+    return {"median": statistics.median(r["median"] for r in done),
+            "ratio": statistics.median(ratios) if ratios else None,
+            "rounds": done}
+
+
 def first_line(text):
     """The first error line of a message, else its first line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -391,10 +408,38 @@ class Bench:
             epochs = [json.loads(line) for line in f if line.strip()]
         return epochs, child
 
-    def time_gradc(self, case, backend):
+    def time_gradc(self, case, backend, label):
         trainer = self.trainers.get((backend, case.model))
         if not trainer:
             return None
+        a = self.args
+        batch = case.batch
+        tag = f"{backend}-{case.model}-{batch}"
+        if backend not in case.sized:
+            case.sized[backend] = self.size_epochs(case, backend, trainer)
+        steps, opts, torch_opts = case.sized[backend]
+
+        def measure():
+            epochs, child = self.trainer_run(trainer, opts, 1 + a.reps, tag,
+                                             batch)
+            # Each timed epoch must be the steps asked for: a trainer that
+            # ignored the batch would time another case.
+            if any(e["step"] != (i + 1) * steps
+                   for i, e in enumerate(epochs)):
+                raise RuntimeError(f"the trainer ran {epochs[0]['step']} "
+                                   f"steps an epoch, not {steps}")
+            rates = [e["samples_per_s"] for e in epochs[1:]]
+            return {"rates": rates, "median": statistics.median(rates),
+                    "steps": steps, "loss": epochs[-1]["loss"],
+                    "child": child, "torch_opts": torch_opts}
+
+        result = self.quietly(measure)
+        self.show(f"gradc {backend}", case, result, label)
+        return result
+
+    def size_epochs(self, case, backend, trainer):
+        """The steps of a timed epoch, and the data files of that many
+        steps for both sides."""
         a = self.args
         batch = case.batch
         tag = f"{backend}-{case.model}-{batch}"
@@ -423,24 +468,7 @@ class Bench:
         steps = min(steps, max(a.min_steps, cap // batch))
         opts, torch_opts = self.subset(case, steps * batch,
                                        f"{backend}-b{batch}")
-
-        def measure():
-            epochs, child = self.trainer_run(trainer, opts, 1 + a.reps, tag,
-                                             batch)
-            # Each timed epoch must be the steps asked for: a trainer that
-            # ignored the batch would time another case.
-            if any(e["step"] != (i + 1) * steps
-                   for i, e in enumerate(epochs)):
-                raise RuntimeError(f"the trainer ran {epochs[0]['step']} "
-                                   f"steps an epoch, not {steps}")
-            rates = [e["samples_per_s"] for e in epochs[1:]]
-            return {"rates": rates, "median": statistics.median(rates),
-                    "steps": steps, "loss": epochs[-1]["loss"],
-                    "child": child, "torch_opts": torch_opts}
-
-        result = self.quietly(measure)
-        self.show(f"gradc {backend}", case, result)
-        return result
+        return steps, opts, torch_opts
 
     def quietly(self, measure):
         """Runs measure() after waiting for a quiet machine; with
@@ -474,7 +502,7 @@ class Bench:
         return child is not None and child.others is not None and \
             child.others >= 0.25
 
-    def show(self, side, case, result):
+    def show(self, side, case, result, label=""):
         """Two lines on one timing: the median, the spread, the mean loss
         of the last timed epoch (both sides should train, not blow up)
         and the CPU the process got (under 100%: other processes took
@@ -482,7 +510,7 @@ class Bench:
         rates, child = result["rates"], result["child"]
         say(f"  {side:10} {case.label:17}"
             f"{fmt_rate(result['median']):>10} samples/s  (median of "
-            f"{len(rates)} x {result['steps']} steps)")
+            f"{len(rates)} x {result['steps']} steps{label})")
         others = ("" if child.others is None else
                   f", other processes {child.others:.2f}")
         say(f"{'':13}range {fmt_rate(min(rates))} to "
@@ -541,7 +569,7 @@ class Bench:
                 f"{', '.join(info['loaded_blas']) or 'no BLAS'}); the "
                 "libblas.so.3 alternative must point at openblas-pthread")
 
-    def time_torch(self, case, torch_opts):
+    def time_torch(self, case, torch_opts, label, arrangements):
         if self.torch_why_not:
             return None
         a = self.args
@@ -563,7 +591,7 @@ class Bench:
                         "arrangement": arrangement}
 
             tried = [self.quietly(lambda: measure(arrangement))
-                     for arrangement in self.torch_arrangements()]
+                     for arrangement in arrangements]
             result = max(tried, key=lambda r: r["median"])
         except Exception as e:
             say(f"  PyTorch    {case.label:17} FAILED: {e}")
@@ -572,7 +600,7 @@ class Bench:
             say(f"{'':13}PyTorch by (torch threads, OpenBLAS threads): " +
                 ", ".join(f"{r['arrangement']} {fmt_rate(r['median'])}"
                           for r in tried) + "; the fastest is compared")
-        self.show("PyTorch", case, result)
+        self.show("PyTorch", case, result, label)
         say(f"{'':13}{result['res']['optimizer']}, shuffle "
             f"{'on' if result['res']['shuffle'] else 'off'}")
         return result
@@ -723,6 +751,44 @@ class Bench:
 
     # ---- the report
 
+    def time_case(self, case):
+        """Times one case in rounds, each gradc's backends and then
+        PyTorch, back to back: on a machine whose speed drifts (a virtual
+        machine beside busy neighbours), each round's ratio compares the
+        two sides at one speed, and the table gives the median over the
+        rounds. PyTorch's thread arrangements are all tried in the first
+        round; later rounds time the fastest."""
+        rounds = self.args.rounds
+        gradc = {b: [] for b in self.backends if b not in self.unavailable}
+        torch = []
+        arrangements = self.torch_arrangements()
+        for r in range(rounds):
+            label = f", round {r + 1} of {rounds}" if rounds > 1 else ""
+            for backend in gradc:
+                try:
+                    result = self.time_gradc(case, backend, label)
+                except Exception as e:
+                    say(f"  gradc {backend:4} {case.label:17} FAILED: {e}")
+                    result = None
+                gradc[backend].append(result)
+            if self.torch_why_not:
+                continue
+            opts = next((v[2] for v in case.sized.values()), None)
+            try:
+                if opts is None:  # no gradc timing made the data
+                    opts = self.subset(case, max(64 * case.batch, 8192),
+                                       f"b{case.batch}-torch")[1]
+            except OSError as e:
+                say(f"  PyTorch    {case.label:17} FAILED: {e}")
+                break
+            result = self.time_torch(case, opts, label, arrangements)
+            torch.append(result)
+            if result:
+                arrangements = [result["arrangement"]]
+        case.torch = over_rounds(torch)
+        for backend, results in gradc.items():
+            case.gradc[backend] = over_rounds(results, torch)
+
     def report(self, todo):
         a = self.args
         say()
@@ -740,6 +806,11 @@ class Bench:
             f"set of exactly that many steps). PyTorch: the same loop in "
             f"Python (index the batch, zero_grad, forward, loss, "
             f"backward, step), on the same files.")
+        if a.rounds > 1:
+            say(f"Each side was timed in {a.rounds} rounds, gradc and "
+                f"PyTorch back to back in each; samples/s is the median "
+                f"of the rounds' medians, and ratio the median of the "
+                f"rounds' ratios.")
         say("ratio = gradc samples/s / PyTorch samples/s (above 1: "
             "gradc is faster)")
         say()
@@ -759,7 +830,8 @@ class Bench:
             nonlocal flagged
             if not res:
                 return f"{'-':>{width}}"
-            mark = "*" if self.contended(res["child"]) else " "
+            mark = "*" if any(self.contended(r["child"])
+                              for r in res["rounds"]) else " "
             flagged = flagged or mark == "*"
             return f"{fmt_rate(res['median']):>{width - 1}}{mark}"
 
@@ -771,8 +843,8 @@ class Bench:
             for b in live:
                 res = case.gradc.get(b)
                 w = 11 if len(live) > 1 else 8
-                if res and case.torch:
-                    row += f"{res['median'] / case.torch['median']:>{w}.2f}"
+                if res and res["ratio"]:
+                    row += f"{res['ratio']:>{w}.2f}"
                 else:
                     row += f"{'-':>{w}}"
             say(row)
@@ -792,11 +864,12 @@ class Bench:
             say("median; ratio = PyTorch us / gradc us):")
             t = c.torch and 1e6 / c.torch["median"]
             for b in live:
-                g = c.gradc.get(b) and 1e6 / c.gradc[b]["median"]
+                res = c.gradc.get(b)
+                g = res and 1e6 / res["median"]
                 line = f"  gradc {b}: " + (f"{g:.2f} us" if g else "-")
                 line += "   PyTorch: " + (f"{t:.1f} us" if t else "-")
-                if g and t:
-                    line += f"   ratio: {t / g:.1f}"
+                if res and res["ratio"]:
+                    line += f"   ratio: {res['ratio']:.1f}"
                 say(line)
 
         say()
@@ -843,7 +916,8 @@ class Bench:
                 "mlp_fashion: " +
                 ", ".join(f"{name} {rss:.0f} MiB" for name, rss in
                           self.memory))
-        used = sorted({c.torch["arrangement"] for c in todo if c.torch})
+        used = sorted({r["arrangement"] for c in todo if c.torch
+                       for r in c.torch["rounds"]})
         torch_threads = (
             "; PyTorch's fastest of (torch threads, OpenBLAS threads) " +
             ", ".join(str(x) for x in self.torch_arrangements()) +
@@ -891,25 +965,7 @@ class Bench:
         say(f"training throughput ({a.reps} timed epochs each, after a "
             f"warm-up epoch):")
         for case in todo:
-            for backend in self.backends:
-                if backend in self.unavailable:
-                    continue
-                try:
-                    case.gradc[backend] = self.time_gradc(case, backend)
-                except Exception as e:
-                    say(f"  gradc {backend:4} {case.label:17} FAILED: {e}")
-            if self.torch_why_not:
-                continue
-            opts = next((r["torch_opts"] for r in case.gradc.values()
-                         if r), None)
-            try:
-                if opts is None:  # no gradc timing made the data
-                    opts = self.subset(case, max(64 * case.batch, 8192),
-                                       f"b{case.batch}-torch")[1]
-            except OSError as e:
-                say(f"  PyTorch    {case.label:17} FAILED: {e}")
-                continue
-            case.torch = self.time_torch(case, opts)
+            self.time_case(case)
 
         say()
         say("machine limits and kernels:")
@@ -972,6 +1028,9 @@ def main():
                     "the fastest is compared)")
     ap.add_argument("--reps", type=int, help="timed epochs per model "
                     "(default 5, quick 3)")
+    ap.add_argument("--rounds", type=int, help="rounds of timing, gradc "
+                    "and PyTorch back to back in each (default 3, quick "
+                    "1); the ratio is the median of the rounds'")
     ap.add_argument("--target", type=float, help="seconds per timed "
                     "epoch (default 1, quick 0.1)")
     ap.add_argument("--wait-idle", type=float, default=0, metavar="S",
@@ -985,6 +1044,8 @@ def main():
     a = ap.parse_args()
     if a.reps is None:
         a.reps = 3 if a.quick else 5
+    if a.rounds is None:
+        a.rounds = 1 if a.quick else 3
     if a.target is None:
         a.target = 0.1 if a.quick else 1.0
     if a.use_torch is None:
@@ -996,8 +1057,9 @@ def main():
     a.max_samples = 1 << 19
     a.fma_reps, a.fma_iters = (2, 10) if a.quick else (5, 50)
     a.gemm_seconds, a.gemm_reps = (0.03, 3) if a.quick else (0.2, 5)
-    if a.reps < 1 or a.threads < 1 or a.target <= 0:
-        ap.error("--reps, --threads and --target must be positive")
+    if a.reps < 1 or a.rounds < 1 or a.threads < 1 or a.target <= 0:
+        ap.error("--reps, --rounds, --threads and --target must be "
+                 "positive")
     Bench(a).run()
 
 

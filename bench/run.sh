@@ -8,10 +8,13 @@
 # table. Everything it writes goes under $BUILD.
 #
 # usage: bench/run.sh [--quick] [--backend cpp|llvm|both] [--threads N]
-#                     [--torch | --no-torch] [--reps N] [--target SECONDS]
-#                     [--wait-idle SECONDS] [--models NAME...]
+#                     [--torch | --no-torch] [--reps N] [--rounds N]
+#                     [--target SECONDS] [--wait-idle SECONDS]
+#                     [--models NAME...]
 #   --quick      a smoke run of under a minute once gradc is built: 3
-#                short repeats, no PyTorch unless --torch
+#                short repeats, one round, no PyTorch unless --torch
+#   --rounds     time each model N times over (default 3), gradc and
+#                PyTorch back to back each time; ratios are the median
 #   --wait-idle  before each measurement, wait up to SECONDS for other
 #                processes to leave the CPUs idle
 # bench/run.sh --help lists every option.
