@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace gradc {
@@ -131,6 +132,30 @@ void unfold(const WindowShape &s, const T *x, T *u, int64_t firstTap = 0,
       firstTap, lastTap);
 }
 
+#if defined(__AVX__)
+// Writes the first n (0 to 8) lanes of v in 128-, 64- and 32-bit stores,
+// as masked stores are slow on AMD's first Zen cores (see moveRow).
+inline void storeFirst(float *to, __m256 v, int64_t n) {
+  if (n == 8)
+    return _mm256_storeu_ps(to, v);
+  __m128 part = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(to, part);
+    part = _mm256_extractf128_ps(v, 1);
+    to += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64 *>(to), part);
+    part = _mm_movehl_ps(part, part);
+    to += 2;
+    n -= 2;
+  }
+  if (n)
+    _mm_store_ss(to, part);
+}
+#endif
+
 #if defined(__AVX512F__)
 // dx = fold(dU) for one sample when every window lies inside the input
 // (stride 1, no padding), a vector of dx at a time: its sum over the taps
@@ -189,6 +214,71 @@ void foldInside(const WindowShape &s, const T *du, T *dx) {
                   [](__m512d a, __m512d b) { return _mm512_add_pd(a, b); }));
       }
 }
+#elif defined(__AVX__)
+// foldInside as above for floats in 256-bit vectors, the taps summed in
+// the same order. A row's last vector ends at the row's end, overlapping
+// the one before rather than being stored masked: the elements stored
+// twice get the same sums both times. A load inside dU is a plain one
+// with the lanes outside the window zeroed, faster on AMD's first Zen
+// cores than a masked load, which only the ends of dU need.
+inline void foldInside(const WindowShape &s, const float *du, float *dx) {
+  const int64_t k = s.kernel, height = s.height, width = s.width;
+  const int64_t outHeight = s.outHeight, outWidth = s.outWidth;
+  const int64_t positions = outHeight * outWidth;
+  const int64_t size = s.channels * k * k * positions;
+  // Lane l of the 8 from kLanes + 8 - n is on when l < n, of the 8 from
+  // kLanes + 16 - n when l >= n.
+  alignas(32) static constexpr int32_t kLanes[24] = {
+      -1, -1, -1, -1, -1, -1, -1, -1, 0,  0,  0,  0,
+      0,  0,  0,  0,  -1, -1, -1, -1, -1, -1, -1, -1};
+  // A masked load at du + at, with `at` possibly negative: the pointer is
+  // formed only for the lanes' first one inside dU.
+  auto maskedLoad = [](const float *du, int64_t at, __m256i mask) {
+    if (at >= 0)
+      return _mm256_maskload_ps(du + at, mask);
+    alignas(32) float lanes[8];
+    alignas(32) int32_t on[8];
+    _mm256_store_si256(reinterpret_cast<__m256i *>(on), mask);
+    for (int l = 0; l < 8; ++l)
+      lanes[l] = on[l] ? du[at + l] : 0.0f;
+    return _mm256_load_ps(lanes);
+  };
+  auto lanes = [](int64_t from, int64_t to) {
+    auto load = [](const int32_t *at) {
+      return _mm256_castsi256_ps(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(at)));
+    };
+    return _mm256_castps_si256(
+        _mm256_and_ps(load(kLanes + 8 - to), load(kLanes + 16 - from)));
+  };
+  for (int64_t c = 0; c < s.channels; ++c)
+    for (int64_t ih = 0; ih < height; ++ih)
+      for (int64_t j = 0; j < width; j += 8) {
+        const int64_t j0 = width >= 8 ? std::min(j, width - 8) : 0;
+        const int64_t j1 = std::min(width, j0 + 8);
+        __m256 total = _mm256_setzero_ps();
+        for (int64_t kh = std::max<int64_t>(0, ih - outHeight + 1);
+             kh < k && kh <= ih; ++kh) {
+          const float *row =
+              du + ((c * k + kh) * k * positions) + (ih - kh) * outWidth;
+          for (int64_t kw = 0; kw < k; ++kw, row += positions) {
+            const int64_t from = std::max(j0, kw);
+            const int64_t to = std::min(j1, kw + outWidth);
+            if (from >= to)
+              continue;
+            // Where the 8 lanes start in dU; the first may lie before it.
+            const int64_t at = (row - du) + j0 - kw;
+            const __m256i mask = lanes(from - j0, to - j0);
+            total = _mm256_add_ps(total,
+                                  at >= 0 && at + 8 <= size
+                                      ? _mm256_and_ps(_mm256_loadu_ps(du + at),
+                                                      _mm256_castsi256_ps(mask))
+                                      : maskedLoad(du, at, mask));
+          }
+        }
+        storeFirst(dx + (c * height + ih) * width + j0, total, j1 - j0);
+      }
+}
 #endif
 
 // dx = fold(dU) for one sample: each element of dU goes back to the input
@@ -196,6 +286,11 @@ void foldInside(const WindowShape &s, const T *du, T *dx) {
 template <typename T> void fold(const WindowShape &s, const T *du, T *dx) {
 #if defined(__AVX512F__)
   if constexpr (sizeof(T) == 4 || sizeof(T) == 8) {
+    if (s.stride == 1 && s.padTop == 0 && s.padLeft == 0)
+      return foldInside(s, du, dx);
+  }
+#elif defined(__AVX__)
+  if constexpr (std::is_same_v<T, float>) {
     if (s.stride == 1 && s.padTop == 0 && s.padLeft == 0)
       return foldInside(s, du, dx);
   }
