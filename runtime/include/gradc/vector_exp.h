@@ -52,6 +52,11 @@ template <> struct ExpParts<double> {
   static constexpr double Rounder = 6755399441055744.0; // 1.5 * 2^52
 };
 
+// Whether x is NaN, by a comparison that raises no exception.
+template <typename T> inline bool isNaN(T x) {
+  return __builtin_isunordered(x, x);
+}
+
 // 1 / ln 2.
 constexpr double kLog2E = 1.4426950408889634;
 
@@ -100,7 +105,7 @@ template <typename T> inline T sigmoid(T x) {
   const T scale = std::bit_cast<T>(
       static_cast<typename Parts::Bits>(exponent) << Parts::MantissaBits);
   const T result = T(1) / std::fma(polynomial, scale, T(1));
-  return x == x ? result : x;
+  return detail::isNaN(x) ? x : result;
 }
 
 } // namespace gradc
