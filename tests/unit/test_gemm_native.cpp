@@ -23,6 +23,22 @@ std::vector<float> randomValues(int64_t n, std::mt19937 &random) {
   return values;
 }
 
+// The elements of c[M,N] that differ from the fused multiply-adds of
+// a(i, k) b(k, j) over k = 0..K-1, taken in order from zero.
+template <typename A, typename B>
+int64_t wrongElements(int64_t M, int64_t N, int64_t K,
+                      const std::vector<float> &c, A a, B b) {
+  int64_t wrong = 0;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      float sum = 0;
+      for (int64_t k = 0; k < K; ++k)
+        sum = std::fma(a(i, k), b(k, j), sum);
+      wrong += c[i * N + j] != sum;
+    }
+  return wrong;
+}
+
 } // namespace
 
 TEST_CASE("a dense layer's forward product is its dot products in order",
@@ -41,16 +57,10 @@ TEST_CASE("a dense layer's forward product is its dot products in order",
     std::vector<float> y(M * N);
     gradc::matmulNT<float>(M, N, K, x.data(), w.data(), y.data());
 
-    int64_t wrong = 0;
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) {
-        float sum = 0;
-        for (int64_t k = 0; k < K; ++k)
-          sum = std::fma(x[i * K + k], w[j * K + k], sum);
-        wrong += y[i * N + j] != sum;
-      }
     INFO("M " << M << " N " << N << " K " << K);
-    CHECK(wrong == 0);
+    CHECK(wrongElements(
+              M, N, K, y, [&](int64_t i, int64_t k) { return x[i * K + k]; },
+              [&](int64_t k, int64_t j) { return w[j * K + k]; }) == 0);
   }
 }
 
@@ -68,15 +78,10 @@ TEST_CASE("an input gradient's product is its dot products in order",
     std::vector<float> dx(M * K);
     gradc::matmulNN<float>(M, N, K, dy.data(), w.data(), dx.data());
 
-    int64_t wrong = 0;
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t k = 0; k < K; ++k) {
-        float sum = 0;
-        for (int64_t n = 0; n < N; ++n)
-          sum = std::fma(dy[i * N + n], w[n * K + k], sum);
-        wrong += dx[i * K + k] != sum;
-      }
     INFO("M " << M << " N " << N << " K " << K);
-    CHECK(wrong == 0);
+    // dx's columns are the K of the layer, summed over its N outputs.
+    CHECK(wrongElements(
+              M, K, N, dx, [&](int64_t i, int64_t n) { return dy[i * N + n]; },
+              [&](int64_t n, int64_t k) { return w[n * K + k]; }) == 0);
   }
 }

@@ -100,6 +100,30 @@ __attribute__((always_inline)) inline void moveRow(const T *from, int64_t n,
     std::copy(from, from + n, to);
 }
 
+#if defined(__AVX__)
+// Writes the first n (0 to 8) lanes of v in 128-, 64- and 32-bit stores,
+// as masked stores are slow on AMD's first Zen cores (see moveRow).
+inline void storeFirst(float *to, __m256 v, int64_t n) {
+  if (n == 8)
+    return _mm256_storeu_ps(to, v);
+  __m128 part = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(to, part);
+    part = _mm256_extractf128_ps(v, 1);
+    to += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64 *>(to), part);
+    part = _mm_movehl_ps(part, part);
+    to += 2;
+    n -= 2;
+  }
+  if (n)
+    _mm_store_ss(to, part);
+}
+#endif
+
 // The vector helpers below are always inlined, so the warning that passing
 // 64-byte vectors by value depends on AVX-512 being enabled does not apply.
 #pragma GCC diagnostic push

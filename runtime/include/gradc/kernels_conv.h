@@ -132,30 +132,6 @@ void unfold(const WindowShape &s, const T *x, T *u, int64_t firstTap = 0,
       firstTap, lastTap);
 }
 
-#if defined(__AVX__)
-// Writes the first n (0 to 8) lanes of v in 128-, 64- and 32-bit stores,
-// as masked stores are slow on AMD's first Zen cores (see moveRow).
-inline void storeFirst(float *to, __m256 v, int64_t n) {
-  if (n == 8)
-    return _mm256_storeu_ps(to, v);
-  __m128 part = _mm256_castps256_ps128(v);
-  if (n >= 4) {
-    _mm_storeu_ps(to, part);
-    part = _mm256_extractf128_ps(v, 1);
-    to += 4;
-    n -= 4;
-  }
-  if (n >= 2) {
-    _mm_storel_pi(reinterpret_cast<__m64 *>(to), part);
-    part = _mm_movehl_ps(part, part);
-    to += 2;
-    n -= 2;
-  }
-  if (n)
-    _mm_store_ss(to, part);
-}
-#endif
-
 #if defined(__AVX512F__)
 // dx = fold(dU) for one sample when every window lies inside the input
 // (stride 1, no padding), a vector of dx at a time: its sum over the taps

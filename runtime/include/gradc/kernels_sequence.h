@@ -36,36 +36,18 @@ namespace detail {
 // expm1f); these are plain arithmetic, inlined, so the loops over a step's
 // units vectorize.
 //
-// exp is computed as gradc/vector_exp.h describes, from its parts, every
-// multiply-add an explicit fma. Written as plain products and sums, GCC
-// moved the first product into the clamp's branches and the last into the
-// NaN test's, and without AVX-512's masks it would not turn branches
-// holding arithmetic into vector selects: on an AVX2 machine the loops
-// stayed scalar, a quarter of rnn_adding's step. x is clamped to where 2^k
-// stays a normal number, which sigmoid and tanh, the only users, never
-// notice. NaN comes back as NaN.
+// exp is the product of gradc/vector_exp.h's two factors, taken before
+// the NaN test chooses. Written as plain products and sums, GCC moved products
+// into the clamp's and the test's branches, and without AVX-512's masks it
+// would not turn branches holding arithmetic into vector selects, so on an AVX2
+// machine the loops stayed scalar (a quarter of rnn_adding's step). x is
+// clamped to where 2^k stays a normal number, which sigmoid and tanh, the only
+// users, never notice. NaN comes back as NaN.
 // ---------------------------------------------------------------------------
 
 template <typename T> inline T sequenceExp(T x) {
-  using Parts = ExpParts<T>;
-
-  // NaN fails both comparisons and is computed as Lowest, then put back.
-  T clamped = x > Parts::Lowest ? x : Parts::Lowest;
-  clamped = clamped < Parts::Highest ? clamped : Parts::Highest;
-  T k = std::fma(clamped, T(kLog2E), Parts::Rounder) - Parts::Rounder;
-  T r = std::fma(-k, Parts::Ln2High, clamped);
-  r = std::fma(-k, Parts::Ln2Low, r);
-
-  constexpr auto coefficient = taylorCoefficients<T>();
-  T polynomial = coefficient[Parts::Degree];
-#pragma GCC unroll 16
-  for (int n = Parts::Degree - 1; n >= 0; --n)
-    polynomial = std::fma(polynomial, r, coefficient[n]);
-
-  auto exponent = static_cast<typename Parts::Int>(k) + Parts::ExponentBias;
-  T scale = std::bit_cast<T>(static_cast<typename Parts::Bits>(exponent)
-                             << Parts::MantissaBits);
-  const T value = polynomial * scale;
+  const auto e = expFactors(x);
+  const T value = e.polynomial * e.scale;
   return isNaN(x) ? x : value;
 }
 

@@ -74,27 +74,22 @@ constexpr std::array<T, ExpParts<T>::Degree + 1> taylorCoefficients() {
   return coefficients;
 }
 
-} // namespace detail
+// exp(x) as its two factors, e^r and 2^k, which sigmoid multiplies and
+// adds 1 to in one fma. A NaN x fails both comparisons of the clamp and
+// is computed as Lowest; the callers put it back.
+template <typename T> struct ExpFactors { T polynomial, scale; };
 
-// 1 / (1 + exp(-x)), within a unit in the last place. NaN stays NaN. Below
-// x = -88 (float) or -709 (double) it stays at 1 / (1 + e^88) or
-// 1 / (1 + e^709), where the exact value is smaller still and libm's exp
-// would overflow to give 0.
-template <typename T> inline T sigmoid(T x) {
-  using Parts = detail::ExpParts<T>;
-  const T minus = -x;
-
-  // NaN fails both comparisons and is computed as Lowest, then put back.
-  T clamped = minus > Parts::Lowest ? minus : Parts::Lowest;
+template <typename T> inline ExpFactors<T> expFactors(T x) {
+  using Parts = ExpParts<T>;
+  T clamped = x > Parts::Lowest ? x : Parts::Lowest;
   clamped = clamped < Parts::Highest ? clamped : Parts::Highest;
-  const T k = std::fma(clamped, T(detail::kLog2E), Parts::Rounder) -
-              Parts::Rounder;
+  const T k = std::fma(clamped, T(kLog2E), Parts::Rounder) - Parts::Rounder;
   T r = std::fma(-k, Parts::Ln2High, clamped);
   r = std::fma(-k, Parts::Ln2Low, r);
 
   // The coefficients as constants and the loop unrolled: a loop left in
   // the loop over elements keeps GCC from vectorizing that one.
-  constexpr auto coefficient = detail::taylorCoefficients<T>();
+  constexpr auto coefficient = taylorCoefficients<T>();
   T polynomial = coefficient[Parts::Degree];
 #pragma GCC unroll 16
   for (int n = Parts::Degree - 1; n >= 0; --n)
@@ -104,7 +99,18 @@ template <typename T> inline T sigmoid(T x) {
       static_cast<typename Parts::Int>(k) + Parts::ExponentBias;
   const T scale = std::bit_cast<T>(
       static_cast<typename Parts::Bits>(exponent) << Parts::MantissaBits);
-  const T result = T(1) / std::fma(polynomial, scale, T(1));
+  return {polynomial, scale};
+}
+
+} // namespace detail
+
+// 1 / (1 + exp(-x)), within a unit in the last place. NaN stays NaN. Below
+// x = -88 (float) or -709 (double) it stays at 1 / (1 + e^88) or
+// 1 / (1 + e^709), where the exact value is smaller still and libm's exp
+// would overflow to give 0.
+template <typename T> inline T sigmoid(T x) {
+  const auto e = detail::expFactors(-x);
+  const T result = T(1) / std::fma(e.polynomial, e.scale, T(1));
   return detail::isNaN(x) ? x : result;
 }
 
