@@ -37,12 +37,13 @@ namespace detail {
 // units vectorize.
 //
 // exp is the product of gradc/vector_exp.h's two factors, taken before
-// the NaN test chooses. Written as plain products and sums, GCC moved products
-// into the clamp's and the test's branches, and without AVX-512's masks it
-// would not turn branches holding arithmetic into vector selects, so on an AVX2
-// machine the loops stayed scalar (a quarter of rnn_adding's step). x is
-// clamped to where 2^k stays a normal number, which sigmoid and tanh, the only
-// users, never notice. NaN comes back as NaN.
+// the NaN test chooses. Written as plain products and sums, GCC moved
+// products into the clamp's and the test's branches, and without
+// AVX-512's masks it would not turn branches holding arithmetic into
+// vector selects, so on an AVX2 machine the loops stayed scalar (a
+// quarter of rnn_adding's step). x is clamped to where 2^k stays a normal
+// number, which sigmoid and tanh, the only users, never notice. NaN comes
+// back as NaN.
 // ---------------------------------------------------------------------------
 
 template <typename T> inline T sequenceExp(T x) {
