@@ -10,6 +10,8 @@
 #include <gradc/kernel_exports.h>
 #include <gradc/kernels.h>
 
+#include "random_values.h"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -51,15 +53,6 @@ template <> struct Exports<double> {
   static constexpr auto softmaxCrossEntropy = gradc_softmaxCrossEntropy_f64;
   static constexpr auto layerNorm = gradc_layerNorm_f64;
 };
-
-template <typename T> std::vector<T> randomValues(size_t count, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  std::vector<T> values(count);
-  for (T &value : values)
-    value = static_cast<T>(normal(rng));
-  return values;
-}
 
 // Whether two results hold the same bits, element for element.
 template <typename T>

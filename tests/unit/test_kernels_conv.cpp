@@ -1,9 +1,10 @@
 // Tests of the convolutional kernels (runtime/include/gradc/kernels_conv.h)
 // against naive loops in double precision, over windows that exercise
 // padding on each side, strides that leave input unread, the 1x1 window
-// that unfolds to the input itself, and outputs that span several panels
-// of the matrix product; the pools' tie and NaN rules; and the fused
-// kernels against the ops they replace, bit for bit.
+// that unfolds to the input itself, outputs that span several panels of
+// the matrix product, and the 3x3 windows of the Winograd path; the
+// pools' tie and NaN rules; and the fused kernels against the ops they
+// replace, bit for bit.
 #include <gradc/kernels.h>
 
 #include <catch2/catch.hpp>
@@ -92,6 +93,13 @@ TEST_CASE("conv2d and its gradients match naive loops", "[kernels]") {
       {3, 12, 11, 9, 3, 1, 1, 1, 1, 1}, // outputs over several panels
       {1, 20, 21, 9, 3, 1, 0, 0, 0, 0}, // few taps, filters in 4 + 4 + 1
       {2, 9, 19, 3, 3, 1, 0, 0, 0, 0},  // rows wider than a vector
+      // 3x3 windows of stride 1 over filters in whole vectors take
+      // Winograd's F(2x2, 3x3), forward and for the input gradient:
+      {4, 12, 11, 8, 3, 1, 1, 1, 1, 1},   // odd output width
+      {3, 9, 22, 16, 3, 1, 0, 0, 0, 0},   // odd height, a row of 10 tiles
+      {2, 8, 8, 8, 3, 1, 2, 2, 2, 2},     // padding of 2, turned to none
+      {5, 6, 7, 16, 3, 1, 1, 0, 0, 1},    // padding on two sides only
+      {32, 13, 13, 64, 3, 1, 0, 0, 0, 0}, // cnn_fashion's second layer
   };
   std::mt19937 rng(5);
   for (const Window &window : windows) {

@@ -150,6 +150,20 @@ TEST_CASE("convolutions and pools give the same bits on any number of "
     gradc::conv2d<float>(1, wide, image.data(), filters.data(), y.data());
     return y;
   });
+  // A 3x3 window over 16 channels and 32 filters: the Winograd path,
+  // forward and for the input gradient.
+  const gradc::WindowShape winograd{16, 13, 13, 32, 13, 13, 3, 1, 1, 1};
+  const auto planes = randomFloats(B * 16 * 13 * 13, 25);
+  const auto kernels = randomFloats(32 * 16 * 9, 26);
+  const auto planeDy = randomFloats(B * 32 * 13 * 13, 27);
+  checkSameOnAnyThreads([&] {
+    std::vector<float> y(B * 32 * 13 * 13), dx(planes.size());
+    gradc::conv2d<float>(B, winograd, planes.data(), kernels.data(), y.data());
+    gradc::conv2dInputGrad<float>(B, winograd, planeDy.data(), kernels.data(),
+                                  dx.data());
+    y.insert(y.end(), dx.begin(), dx.end());
+    return y;
+  });
   // A first layer's few taps, which take their own loops.
   const gradc::WindowShape few{1, 28, 28, 18, 26, 26, 3, 1, 0, 0};
   const auto images = randomFloats(B * 28 * 28, 22);

@@ -392,10 +392,26 @@ void addChannelBias(int64_t filters, int64_t positions, const T *bias, T *yb) {
   }
 }
 
-// conv2d, and with a bias (null: none) the epilogue after each sample.
+template <typename T> bool winogradFits(const WindowShape &s);
+inline WindowShape winogradTurned(const WindowShape &s);
+
+} // namespace detail
+
+// In kernels_winograd.h: 3x3 windows of stride 1 by Winograd's F(2x2, 3x3).
 template <bool Relu, typename T>
-void convolve(int64_t B, const WindowShape &s, const T *x, const T *w,
-              const T *bias, T *y) {
+void winogradConvolve(int64_t B, const WindowShape &s, const T *x, const T *w,
+                      const T *bias, T *y);
+template <typename T>
+void winogradInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
+                       T *dx);
+
+namespace detail {
+
+// conv2d by unfolding (or few taps' loops), and with a bias (null: none)
+// the epilogue after each sample.
+template <bool Relu, typename T>
+void convolveUnfolded(int64_t B, const WindowShape &s, const T *x, const T *w,
+                      const T *bias, T *y) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
   auto epilogue = [&](T *yb) {
@@ -434,11 +450,22 @@ void convolve(int64_t B, const WindowShape &s, const T *x, const T *w,
                  });
 }
 
+// conv2d, with a bias (null: none) and relu with Relu, by Winograd's
+// F(2x2, 3x3) where it fits, otherwise by unfolding.
+template <bool Relu, typename T>
+void convolve(int64_t B, const WindowShape &s, const T *x, const T *w,
+              const T *bias, T *y) {
+  if (winogradFits<T>(s))
+    return winogradConvolve<Relu>(B, s, x, w, bias, y);
+  convolveUnfolded<Relu>(B, s, x, w, bias, y);
+}
+
 } // namespace detail
 
 // y = conv2d(x, w): x[B, C, H, W], w[F, C, k, k], y[B, F, OH, OW].
 // The threads split the batch; a batch of one sample splits its product,
-// so takes the product even with few taps.
+// so takes the product even with few taps. A 3x3 window of stride 1 over
+// enough channels and filters takes kernels_winograd.h's path.
 template <typename T>
 void conv2d(int64_t B, const WindowShape &s, const T *x, const T *w, T *y) {
   detail::convolve<false, T>(B, s, x, w, nullptr, y);
@@ -611,11 +638,12 @@ void conv2dWeightGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
       dw[f * taps + t] = transposed[t * s.outChannels + f];
 }
 
-// dx = d loss / d x, given dy[B, F, OH, OW] and w[F, C, k, k]. The
-// threads split the batch; a batch of one sample splits its product.
+namespace detail {
+
+// conv2dInputGrad by the product W^T dy, folded back onto dx.
 template <typename T>
-void conv2dInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
-                     T *dx) {
+void inputGradUnfolded(int64_t B, const WindowShape &s, const T *dy, const T *w,
+                       T *dx) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
   const int64_t sampleSize = s.channels * s.height * s.width;
@@ -628,18 +656,33 @@ void conv2dInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
                      const T *dyb = dy + b * s.outChannels * positions;
                      // dU[C*k*k, OH*OW] = W[F, C*k*k]^T dy_b[F, OH*OW], written
                      // straight into dx when unfolding is the identity.
-                     if (detail::unfoldsToItself(s)) {
-                       detail::Gemm<T>::run(taps, positions, s.outChannels, w,
-                                            taps, true, dyb, positions, false,
-                                            dxb, positions);
+                     if (unfoldsToItself(s)) {
+                       Gemm<T>::run(taps, positions, s.outChannels, w, taps,
+                                    true, dyb, positions, false, dxb,
+                                    positions);
                        continue;
                      }
-                     detail::Gemm<T>::run(taps, positions, s.outChannels, w,
-                                          taps, true, dyb, positions, false,
-                                          unfolded.data(), positions);
-                     detail::fold(s, unfolded.data(), dxb);
+                     Gemm<T>::run(taps, positions, s.outChannels, w, taps, true,
+                                  dyb, positions, false, unfolded.data(),
+                                  positions);
+                     fold(s, unfolded.data(), dxb);
                    }
                  });
+}
+
+} // namespace detail
+
+// dx = d loss / d x, given dy[B, F, OH, OW] and w[F, C, k, k]. The
+// threads split the batch; a batch of one sample splits its product. A
+// 3x3 window of stride 1 whose turned form fits (kernels_winograd.h)
+// takes the Winograd path.
+template <typename T>
+void conv2dInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
+                     T *dx) {
+  if (detail::winogradFits<T>(s) &&
+      detail::winogradFits<T>(detail::winogradTurned(s)))
+    return winogradInputGrad(B, s, dy, w, dx);
+  detail::inputGradUnfolded(B, s, dy, w, dx);
 }
 
 // y[b, c, ...] = x[b, c, ...] + bias[c], for `plane` elements per channel.
@@ -660,5 +703,8 @@ void channelBiasAdd(int64_t B, int64_t channels, int64_t plane, const T *x,
 
 // Max and average pooling over the same windows.
 #include <gradc/kernels_pool.h>
+
+// 3x3 convolutions of stride 1 by Winograd's F(2x2, 3x3).
+#include <gradc/kernels_winograd.h>
 
 #endif // GRADC_KERNELS_CONV_H
