@@ -110,7 +110,9 @@ void winogradInputs(const WindowShape &s, const T *x, T *v,
   // even[r][k], odd[r][k]: the input at row r - padTop, columns
   // 2k - padLeft and 2k + 1 - padLeft, zero outside it, for the window
   // rows of every tile row and the window columns of every tile and one
-  // more. Each row is laid into a zero-padded line first.
+  // more. Each row is laid into a zero-padded line first. The columns
+  // after those are read only into the lanes of tiles past a row's end,
+  // whose results are rewritten, so they keep whatever they held.
   const int64_t rows = 2 * tilesHigh + 2;
   const int64_t span = (tilesWide + L - 1) / L * L + L;
   thread_local std::vector<T> columns, line;
@@ -125,12 +127,12 @@ void winogradInputs(const WindowShape &s, const T *x, T *v,
       const int64_t ih = r - s.padTop;
       T *e = even + r * span, *o = odd + r * span;
       if (ih < 0 || ih >= s.height) {
-        std::fill(e, e + span, T(0));
-        std::fill(o, o + span, T(0));
+        std::fill(e, e + tilesWide + 1, T(0));
+        std::fill(o, o + tilesWide + 1, T(0));
         continue;
       }
       moveRow<false>(image + ih * s.width, s.width, line.data() + s.padLeft);
-      for (int64_t k = 0; k < span; ++k) {
+      for (int64_t k = 0; k <= tilesWide; ++k) {
         e[k] = line[2 * k];
         o[k] = line[2 * k + 1];
       }
