@@ -14,6 +14,9 @@
 // each through the register-blocked product of kernels.h, one sample at
 // a time so that the unfolded input stays in cache. The threads split the
 // samples, or for the weight gradient, a sum over the batch, the taps.
+// A 3x3 window of stride 1 over enough channels and filters takes
+// Winograd's F(2x2, 3x3) (kernels_winograd.h) instead, forward and for the
+// input gradient.
 // A convolution of few taps, too shallow a product, takes its own
 // vectorized loops instead: the forward product broadcasts W over the rows
 // of U, and the weight gradient takes dot products, the threads splitting

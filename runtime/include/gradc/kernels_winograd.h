@@ -21,7 +21,14 @@
 //
 // Results differ from im2col's in the last bits (the transforms round
 // differently), and are the same for every thread count: each sample is
-// computed on one thread, in a fixed order.
+// computed on one thread, in a fixed order. The transforms mix a tile's
+// whole 4x4 window, so a NaN or an infinity in the input reaches all
+// four outputs of each tile whose window holds it, where im2col gives it
+// only to the outputs whose 3x3 windows see it.
+//
+// A sample's transformed input and products take 16 (C + F) floats per
+// tile; for large images they outgrow the L2 cache, and the transforms
+// then run at the speed of memory. Tiles are not blocked further.
 #ifndef GRADC_KERNELS_WINOGRAD_H
 #define GRADC_KERNELS_WINOGRAD_H
 
