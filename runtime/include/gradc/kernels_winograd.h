@@ -32,7 +32,8 @@
 #ifndef GRADC_KERNELS_WINOGRAD_H
 #define GRADC_KERNELS_WINOGRAD_H
 
-#include <gradc/kernels_conv.h>
+#include <gradc/kernels.h>
+#include <gradc/kernels_unfold.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -65,7 +66,8 @@ inline WindowShape winogradTurned(const WindowShape &s) {
 // layout, one after the other.
 template <typename T>
 void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
-  std::vector<T> transformed(static_cast<size_t>(16 * C * F));
+  thread_local std::vector<T> transformed, one;
+  transformed.resize(static_cast<size_t>(16 * C * F));
   for (int64_t f = 0; f < F; ++f)
     for (int64_t c = 0; c < C; ++c) {
       const T *g = w + (f * C + c) * 9;
@@ -89,7 +91,6 @@ void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
       }
     }
 
-  std::vector<T> one;
   packed.clear();
   for (int xi = 0; xi < 16; ++xi) {
     Gemm<T>::pack(F, C, transformed.data() + xi * C * F, F, false, one);
