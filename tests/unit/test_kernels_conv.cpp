@@ -94,7 +94,7 @@ TEST_CASE("conv2d and its gradients match naive loops", "[kernels]") {
       {1, 20, 21, 9, 3, 1, 0, 0, 0, 0}, // few taps, filters in 4 + 4 + 1
       {2, 9, 19, 3, 3, 1, 0, 0, 0, 0},  // rows wider than a vector
       // 3x3 windows of stride 1 over filters in whole vectors take
-      // Winograd's F(2x2, 3x3), forward and for the input gradient:
+      // Winograd's F(2x2, 3x3), forward and for both gradients:
       {4, 12, 11, 8, 3, 1, 1, 1, 1, 1},   // odd output width
       {3, 9, 22, 16, 3, 1, 0, 0, 0, 0},   // odd height, a row of 10 tiles
       {2, 8, 8, 8, 3, 1, 2, 2, 2, 2},     // padding of 2, turned to none

@@ -151,17 +151,23 @@ TEST_CASE("convolutions and pools give the same bits on any number of "
     return y;
   });
   // A 3x3 window over 16 channels and 32 filters: the Winograd path,
-  // forward and for the input gradient.
+  // forward and for both gradients, over batches of samples enough for
+  // the weight gradient's sum to take three chunks.
+  const int64_t WB = 2 * gradc::kWinogradChunk + 3;
   const gradc::WindowShape winograd{16, 13, 13, 32, 13, 13, 3, 1, 1, 1};
-  const auto planes = randomFloats(B * 16 * 13 * 13, 25);
+  const auto planes = randomFloats(WB * 16 * 13 * 13, 25);
   const auto kernels = randomFloats(32 * 16 * 9, 26);
-  const auto planeDy = randomFloats(B * 32 * 13 * 13, 27);
+  const auto planeDy = randomFloats(WB * 32 * 13 * 13, 27);
   checkSameOnAnyThreads([&] {
-    std::vector<float> y(B * 32 * 13 * 13), dx(planes.size());
-    gradc::conv2d<float>(B, winograd, planes.data(), kernels.data(), y.data());
-    gradc::conv2dInputGrad<float>(B, winograd, planeDy.data(), kernels.data(),
+    std::vector<float> y(WB * 32 * 13 * 13), dx(planes.size());
+    std::vector<float> dw(kernels.size());
+    gradc::conv2d<float>(WB, winograd, planes.data(), kernels.data(), y.data());
+    gradc::conv2dInputGrad<float>(WB, winograd, planeDy.data(), kernels.data(),
                                   dx.data());
+    gradc::conv2dWeightGrad<float>(WB, winograd, planeDy.data(), planes.data(),
+                                   dw.data());
     y.insert(y.end(), dx.begin(), dx.end());
+    y.insert(y.end(), dw.begin(), dw.end());
     return y;
   });
   // A first layer's few taps, which take their own loops.

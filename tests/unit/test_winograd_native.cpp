@@ -2,10 +2,11 @@
 // (runtime/include/gradc/kernels_winograd.h), compiled with -march=native
 // as a trainer for --target native is, so that its vectors are the
 // target's widest. The forward convolution, with and without the bias and
-// relu, and the input gradient are checked against the unfolding path
-// over windows with padding of 0 to 2 on any side, odd output sizes and
-// rows of more tiles than a vector holds: to double precision's rounding
-// in double, and to float's, relative to the sums' size, in float.
+// relu, the input gradient and the weight gradient are checked against
+// the unfolding path over windows with padding of 0 to 2 on any side, odd
+// output sizes and rows of more tiles than a vector holds: to double
+// precision's rounding in double, and to float's, relative to the sums'
+// size, in float.
 #include <gradc/kernels.h>
 
 #include "random_values.h"
@@ -76,6 +77,23 @@ template <typename T> bool checkWindow(const WindowShape &s, double within) {
   return true;
 }
 
+// Checks the weight gradient of shape s over a batch of `batch` samples.
+template <typename T>
+void checkWeightGrad(const WindowShape &s, int64_t batch, double within) {
+  const size_t in =
+      static_cast<size_t>(batch * s.channels * s.height * s.width);
+  const size_t out =
+      static_cast<size_t>(batch * s.outChannels * s.outHeight * s.outWidth);
+  const auto x = randomValues<T>(in, 5);
+  const auto dy = randomValues<T>(out, 6);
+  const size_t weights = static_cast<size_t>(s.outChannels * s.channels * 9);
+  std::vector<T> expected(weights), dw(weights, T(99));
+  gradc::detail::weightGradUnfolded(batch, s, dy.data(), x.data(),
+                                    expected.data());
+  gradc::winogradWeightGrad(batch, s, dy.data(), x.data(), dw.data());
+  CHECK(relativeDifference(dw, expected) < within);
+}
+
 } // namespace
 
 TEST_CASE("Winograd's F(2x2, 3x3) matches the unfolded convolution",
@@ -97,6 +115,14 @@ TEST_CASE("Winograd's F(2x2, 3x3) matches the unfolded convolution",
             s.outWidth, s.padTop, s.padLeft);
     inputGrads += checkWindow<double>(s, 1e-13);
     inputGrads += checkWindow<float>(s, 2e-6);
+
+    // One chunk of samples, and two and a bit. A weight gradient sums
+    // every sample's and position's products, so its rounding relative
+    // to its size is larger than an output's.
+    for (int64_t batch : {int64_t{3}, 2 * gradc::kWinogradChunk + 3}) {
+      checkWeightGrad<double>(s, batch, 1e-13);
+      checkWeightGrad<float>(s, batch, 1e-5);
+    }
   }
   CHECK(inputGrads >= 12);
 }

@@ -492,47 +492,49 @@ template <typename T> struct Gemm {
     const int64_t rowStep = transA ? 1 : lda;
     const int64_t kStep = transA ? lda : 1;
 
-    // C is computed in blocks of at most MR rows of one panel, panel by
-    // panel, one block of K after the other. The row blocks are cut as
-    // evenly as they go (64 rows: four of 11, two of 10), which keeps the
-    // narrow micro-kernels of a remainder out of the common sizes. The
-    // threads split the blocks of C; each packs the panels its blocks
-    // need, one at a time, so that a parallel product needs no barrier.
-    // Every element of C is one thread's sum over all of K, in the same
-    // order whatever the split.
+    // C is computed in blocks of at most MR rows of one panel, one block
+    // of K after the other. The row blocks are cut as evenly as they go
+    // (64 rows: four of 11, two of 10), which keeps the narrow
+    // micro-kernels of a remainder out of the common sizes. The threads
+    // take the panels, or for a product of few panels groups of a
+    // panel's row blocks, one at a time as they come free, and pack the
+    // panel they took: a static split left the faster of two cores
+    // waiting for the other for a tenth of a step. Every element of C is
+    // one thread's sum over a block of K, the blocks added in order, so
+    // the bits do not depend on the split.
     const int64_t panels = (N + NR - 1) / NR;
     const int64_t rowBlocks = (M + MR - 1) / MR;
     const int64_t kBlocks = (K + kGemmDepth - 1) / kGemmDepth;
-    parallelRanges(
-        panels * rowBlocks, M * N * K,
-        [&](int64_t first, int64_t last) {
-          thread_local std::vector<T> packed;
-          if (!prepacked)
-            packed.resize(
-                static_cast<size_t>(std::min(K, kGemmDepth) * NR));
-          const T *panel = packed.data();
-          for (int64_t kBlock = 0; kBlock < kBlocks; ++kBlock) {
-            const int64_t k0 = K * kBlock / kBlocks;
-            const int64_t depth = K * (kBlock + 1) / kBlocks - k0;
-            int64_t packedPanel = -1;
-            for (int64_t block = first; block < last; ++block) {
-              const int64_t p = block / rowBlocks;
-              const int64_t rowBlock = block % rowBlocks;
-              const int64_t i = M * rowBlock / rowBlocks;
-              const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
-              const int64_t columns = std::min<int64_t>(NR, N - p * NR);
-              if (prepacked) {
-                panel = prepacked + (p * K + k0) * NR;
-              } else if (p != packedPanel) {
-                packPanel<NR>(k0, depth, B, ldb, transB, p * NR, columns,
-                              packed.data());
-                packedPanel = p;
-              }
-              microKernelRows<V>(rows, depth, A + i * rowStep + k0 * kStep,
-                                 rowStep, kStep, panel,
-                                 C + i * ldc + p * NR, ldc, columns,
-                                 accumulate || k0 > 0);
-            }
+    const int64_t work = M * N * K;
+    const int64_t threads = parallelThreads(work, kParallelMinGemmWork);
+    const int64_t groups = std::clamp<int64_t>(
+        (4 * threads + panels - 1) / panels, 1, threads > 1 ? rowBlocks : 1);
+    parallelRounds(
+        kBlocks, panels * groups, work,
+        [&](int64_t kBlock, int64_t item) {
+          const int64_t k0 = K * kBlock / kBlocks;
+          const int64_t depth = K * (kBlock + 1) / kBlocks - k0;
+          const int64_t p = item / groups, group = item % groups;
+          const int64_t columns = std::min<int64_t>(NR, N - p * NR);
+          const T *panel;
+          if (prepacked) {
+            panel = prepacked + (p * K + k0) * NR;
+          } else {
+            thread_local std::vector<T> packed;
+            packed.resize(static_cast<size_t>(depth * NR));
+            packPanel<NR>(k0, depth, B, ldb, transB, p * NR, columns,
+                          packed.data());
+            panel = packed.data();
+          }
+
+          const int64_t firstBlock = rowBlocks * group / groups;
+          const int64_t endBlock = rowBlocks * (group + 1) / groups;
+          for (int64_t rowBlock = firstBlock; rowBlock < endBlock; ++rowBlock) {
+            const int64_t i = M * rowBlock / rowBlocks;
+            const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
+            microKernelRows<V>(rows, depth, A + i * rowStep + k0 * kStep,
+                               rowStep, kStep, panel, C + i * ldc + p * NR, ldc,
+                               columns, accumulate || k0 > 0);
           }
         },
         kParallelMinGemmWork);

@@ -315,19 +315,14 @@ void conv2dWeightGradFewTaps(int64_t B, const WindowShape &s, const T *dy,
       });
 }
 
-} // namespace detail
-
-// dw = d loss / d w, given dy[B, F, OH, OW] and x[B, C, H, W]. The sum
-// runs over the batch in order; the threads split the taps, the rows of
-// dW^T, and each unfolds only its own rows of U. Few taps take
-// conv2dWeightGradFewTaps.
+// conv2dWeightGrad by the products U dy_b^T, summed over the batch in
+// order. The threads split the taps, the rows of dW^T, and each unfolds
+// only its own rows of U.
 template <typename T>
-void conv2dWeightGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
-                      T *dw) {
+void weightGradUnfolded(int64_t B, const WindowShape &s, const T *dy,
+                        const T *x, T *dw) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
-  if (taps <= detail::kFewTaps && !detail::unfoldsToItself(s))
-    return detail::conv2dWeightGradFewTaps(B, s, dy, x, dw);
   thread_local std::vector<T> transposed;
   transposed.assign(static_cast<size_t>(taps * s.outChannels), T(0));
   T *dwT = transposed.data();
@@ -357,6 +352,22 @@ void conv2dWeightGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
   for (int64_t f = 0; f < s.outChannels; ++f)
     for (int64_t t = 0; t < taps; ++t)
       dw[f * taps + t] = transposed[t * s.outChannels + f];
+}
+
+} // namespace detail
+
+// dw = d loss / d w, given dy[B, F, OH, OW] and x[B, C, H, W]. Few taps
+// take conv2dWeightGradFewTaps, a 3x3 window of stride 1 that
+// winogradFits the Winograd path, the rest weightGradUnfolded.
+template <typename T>
+void conv2dWeightGrad(int64_t B, const WindowShape &s, const T *dy, const T *x,
+                      T *dw) {
+  const int64_t taps = s.channels * s.kernel * s.kernel;
+  if (taps <= detail::kFewTaps && !detail::unfoldsToItself(s))
+    return detail::conv2dWeightGradFewTaps(B, s, dy, x, dw);
+  if (detail::winogradFits<T>(s))
+    return winogradWeightGrad(B, s, dy, x, dw);
+  detail::weightGradUnfolded(B, s, dy, x, dw);
 }
 
 namespace detail {

@@ -8,7 +8,10 @@
 //   M_xi[tiles, F] = V_xi[C, tiles]^T U_xi[C, F]
 // with V the transformed input windows and U the transformed filters.
 // The filters are transformed and packed once per call; the inputs one
-// sample at a time, so that a sample's V and M stay in the L2 cache.
+// sample at a time, so that a sample's V and M stay in the L2 cache. A
+// channel's 16 rows of V lie side by side, as do a tile's 16 rows of M,
+// so that each transform writes or reads one short stretch of memory
+// rather than 16 far apart.
 //
 // The products read V in place as their left side and write each tile's
 // filters side by side, so the output transform works on a vector of
@@ -17,7 +20,10 @@
 //
 // The input gradient of such a convolution is itself one: the output
 // gradient, padded by 2 - pad, convolved with the filters turned by 180
-// degrees and their channels and filters exchanged.
+// degrees and their channels and filters exchanged. The weight gradient
+// runs the transforms backwards: the output gradient's tiles become
+// dM = A dY A^T, the 16 products dU_xi[F, C] = dM_xi V_xi^T sum over the
+// batch's tiles, and dw = G^T dU G.
 //
 // Results differ from im2col's in the last bits (the transforms round
 // differently), and are the same for every thread count: each sample is
@@ -98,61 +104,99 @@ void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
   }
 }
 
-// V = B^T d B for every tile and channel of one sample x[C, H, W]: V_xi
-// is [C, tiles] from v + xi * planeStride, rows `tiles` apart, the tiles
-// row-major over the output. A vector of tiles along a row at a time:
-// the windows' even and odd columns are gathered apart, so that the
-// columns 0 to 3 of the vector's windows are four whole vectors. A row's
-// last vector may run into the next row's tiles, rewritten after it, or
-// past the last channel, into the gap planeStride leaves.
+// Stores the first n lanes of `value` at `to`, all of them when n is at
+// least a vector. Element by element, not std::copy: its call to memmove
+// took a fifth of a transform's time.
 template <typename T>
-void winogradInputs(const WindowShape &s, const T *x, T *v,
-                    int64_t planeStride) {
-  using G = Gemm<T>;
-  using Vec = typename G::Vec;
-  constexpr int64_t L = G::Lanes;
-  const int64_t tilesHigh = (s.outHeight + 1) / 2;
-  const int64_t tilesWide = (s.outWidth + 1) / 2;
-  const int64_t tiles = tilesHigh * tilesWide;
+__attribute__((always_inline)) inline void
+storeLanes(T *to, typename Gemm<T>::Vec value, int64_t n) {
+  constexpr int Lanes = Gemm<T>::Lanes;
+  if (n >= Lanes)
+    return Gemm<T>::store(to, value);
+  T lanes[Lanes];
+  Gemm<T>::store(lanes, value);
+  for (int l = 0; l < Lanes; ++l)
+    if (l < n)
+      to[l] = lanes[l];
+}
 
-  // even[r][k], odd[r][k]: the input at row r - padTop, columns
-  // 2k - padLeft and 2k + 1 - padLeft, zero outside it, for the window
-  // rows of every tile row and the window columns of every tile and one
-  // more. Each row is laid into a zero-padded line first. The columns
-  // after those are read only into the lanes of tiles past a row's end,
-  // whose results are rewritten, so they keep whatever they held.
-  const int64_t rows = 2 * tilesHigh + 2;
-  const int64_t span = (tilesWide + L - 1) / L * L + L;
-  thread_local std::vector<T> columns, line;
-  columns.resize(static_cast<size_t>(2 * rows * span));
-  line.assign(static_cast<size_t>(std::max(2 * span, s.padLeft + s.width)),
-              T(0));
-  T *even = columns.data(), *odd = even + rows * span;
+// The tiles of a convolution's output, and its rows of input split
+// into their even and odd columns, so that a vector of tiles along a row
+// finds each column of its windows as one whole vector: even(r)[k] and
+// odd(r)[k] are row r - padTop's columns 2k - padLeft and 2k + 1 -
+// padLeft, zero outside the image, for k up to tilesWide (a window's last
+// two columns are the next tile's first two). The columns after those
+// are read only into the lanes of tiles past a row's end, whose results
+// are rewritten or not stored, so they keep whatever they held.
+template <typename T> struct SplitRows {
+  int64_t tilesHigh, tilesWide, tiles, rows, span;
+  T *evenRows, *oddRows;
 
-  for (int64_t c = 0; c < s.channels; ++c) {
-    const T *image = x + c * s.height * s.width;
+  SplitRows(const WindowShape &s, int64_t rows, std::vector<T> &scratch)
+      : tilesHigh((s.outHeight + 1) / 2), tilesWide((s.outWidth + 1) / 2),
+        tiles(tilesHigh * tilesWide), rows(rows),
+        span((tilesWide + Gemm<T>::Lanes - 1) / Gemm<T>::Lanes *
+                 Gemm<T>::Lanes +
+             Gemm<T>::Lanes) {
+    scratch.resize(static_cast<size_t>(2 * rows * span));
+    evenRows = scratch.data();
+    oddRows = evenRows + rows * span;
+  }
+
+  T *even(int64_t r) const { return evenRows + r * span; }
+  T *odd(int64_t r) const { return oddRows + r * span; }
+
+  // Splits the first `rows` rows of image[height, width], padded. One
+  // element at a time, from the row in place: copied into a padded line
+  // first, the split was vectorized into stalls on the line's stores.
+  void split(const T *image, int64_t height, int64_t width, int64_t padTop,
+             int64_t padLeft) const {
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t ih = r - s.padTop;
-      T *e = even + r * span, *o = odd + r * span;
-      if (ih < 0 || ih >= s.height) {
+      T *e = even(r), *o = odd(r);
+      const int64_t ih = r - padTop;
+      if (ih < 0 || ih >= height) {
         std::fill(e, e + tilesWide + 1, T(0));
         std::fill(o, o + tilesWide + 1, T(0));
         continue;
       }
-      moveRow<false>(image + ih * s.width, s.width, line.data() + s.padLeft);
+      const T *row = image + ih * width;
       for (int64_t k = 0; k <= tilesWide; ++k) {
-        e[k] = line[2 * k];
-        o[k] = line[2 * k + 1];
+        const int64_t column = 2 * k - padLeft;
+        e[k] = column >= 0 && column < width ? row[column] : T(0);
+        o[k] = column + 1 >= 0 && column + 1 < width ? row[column + 1] : T(0);
       }
     }
+  }
+};
 
-    for (int64_t th = 0; th < tilesHigh; ++th) {
+// V = B^T d B for every tile and channel of one sample x[C, H, W]: V_xi
+// is [C, tiles] from v + xi * planeStride, rows channelStride apart, the
+// tiles row-major over the output. A vector of tiles along a row at a
+// time: the windows' even and odd columns are gathered apart, so that the
+// columns 0 to 3 of the vector's windows are four whole vectors. A row's
+// last vector may run into the next rows' tiles, rewritten after it, but
+// never past the channel's last tile: the space after it may be another
+// sample's, written by another thread.
+template <typename T>
+void winogradInputs(const WindowShape &s, const T *x, T *v,
+                    int64_t channelStride, int64_t planeStride) {
+  using G = Gemm<T>;
+  using Vec = typename G::Vec;
+  constexpr int64_t L = G::Lanes;
+  thread_local std::vector<T> scratch;
+  const int64_t windowRows = (s.outHeight + 1) / 2 * 2 + 2;
+  const SplitRows<T> split(s, windowRows, scratch);
+  const int64_t tilesWide = split.tilesWide, span = split.span;
+
+  for (int64_t c = 0; c < s.channels; ++c) {
+    split.split(x + c * s.height * s.width, s.height, s.width, s.padTop,
+                s.padLeft);
+    for (int64_t th = 0; th < split.tilesHigh; ++th) {
       for (int64_t k = 0; k < tilesWide; k += L) {
         // B^T d on the window columns 2k, 2k + 1, 2k + 2 and 2k + 3.
         Vec t[4][4];
-        const int64_t top = 2 * th * span + k;
-        const T *from[4] = {even + top, odd + top, even + top + 1,
-                            odd + top + 1};
+        const T *even = split.even(2 * th) + k, *odd = split.odd(2 * th) + k;
+        const T *from[4] = {even, odd, even + 1, odd + 1};
         for (int j = 0; j < 4; ++j) {
           const Vec d0 = G::load(from[j]), d1 = G::load(from[j] + span);
           const Vec d2 = G::load(from[j] + 2 * span);
@@ -164,12 +208,15 @@ void winogradInputs(const WindowShape &s, const T *x, T *v,
         }
 
         // (B^T d) B.
-        T *out = v + c * tiles + th * tilesWide + k;
+        const int64_t tile = th * tilesWide + k;
+        const int64_t lanes = split.tiles - tile;
+        T *out = v + c * channelStride + tile;
         for (int i = 0; i < 4; ++i) {
-          G::store(out + (i * 4 + 0) * planeStride, t[i][0] - t[i][2]);
-          G::store(out + (i * 4 + 1) * planeStride, t[i][1] + t[i][2]);
-          G::store(out + (i * 4 + 2) * planeStride, t[i][2] - t[i][1]);
-          G::store(out + (i * 4 + 3) * planeStride, t[i][1] - t[i][3]);
+          T *row = out + i * 4 * planeStride;
+          storeLanes<T>(row, t[i][0] - t[i][2], lanes);
+          storeLanes<T>(row + planeStride, t[i][1] + t[i][2], lanes);
+          storeLanes<T>(row + 2 * planeStride, t[i][2] - t[i][1], lanes);
+          storeLanes<T>(row + 3 * planeStride, t[i][1] - t[i][3], lanes);
         }
       }
     }
@@ -177,8 +224,9 @@ void winogradInputs(const WindowShape &s, const T *x, T *v,
 }
 
 // Y = A^T m A for every tile of one sample, a vector of filters at a
-// time, from M_xi[tiles, F]; then the bias, and relu with Relu. Writes
-// the outputs inside the image to out[positions, F].
+// time, from M_xi[tiles, F] at m + xi * F, rows 16 F apart (a tile's 16
+// rows side by side); then the bias, and relu with Relu. Writes the
+// outputs inside the image to out[positions, F].
 template <bool Relu, typename T>
 void winogradOutputs(const WindowShape &s, const T *m, const T *bias, T *out) {
   using G = Gemm<T>;
@@ -186,14 +234,13 @@ void winogradOutputs(const WindowShape &s, const T *m, const T *bias, T *out) {
   const int64_t F = s.outChannels;
   const int64_t tilesWide = (s.outWidth + 1) / 2;
   const int64_t tiles = (s.outHeight + 1) / 2 * tilesWide;
-  const int64_t plane = tiles * F;
   for (int64_t tile = 0; tile < tiles; ++tile) {
     const int64_t oh = tile / tilesWide * 2, ow = tile % tilesWide * 2;
     for (int64_t f = 0; f < F; f += G::Lanes) {
-      const T *at = m + tile * F + f;
+      const T *at = m + tile * 16 * F + f;
       Vec e[4][4];
       for (int xi = 0; xi < 16; ++xi)
-        e[xi / 4][xi % 4] = G::load(at + xi * plane);
+        e[xi / 4][xi % 4] = G::load(at + xi * F);
 
       // A^T m, then (A^T m) A.
       Vec r[2][4];
@@ -218,6 +265,80 @@ void winogradOutputs(const WindowShape &s, const T *m, const T *bias, T *out) {
   }
 }
 
+// dM = A dY A^T for every tile and filter of one sample's output
+// gradient dy[F, OH, OW], the adjoint of winogradOutputs: dM_xi is
+// [F, tiles] from dm + xi * planeStride, rows filterStride apart, laid
+// out as winogradInputs lays out V. The outputs past an odd-sized
+// image's edge are zero.
+template <typename T>
+void winogradOutputGrads(const WindowShape &s, const T *dy, T *dm,
+                         int64_t filterStride, int64_t planeStride) {
+  using G = Gemm<T>;
+  using Vec = typename G::Vec;
+  constexpr int64_t L = G::Lanes;
+  thread_local std::vector<T> scratch;
+  const int64_t tileRows = (s.outHeight + 1) / 2 * 2;
+  const SplitRows<T> split(s, tileRows, scratch);
+  const int64_t tilesWide = split.tilesWide;
+
+  for (int64_t f = 0; f < s.outChannels; ++f) {
+    split.split(dy + f * s.outHeight * s.outWidth, s.outHeight, s.outWidth, 0,
+                0);
+    for (int64_t th = 0; th < split.tilesHigh; ++th) {
+      for (int64_t k = 0; k < tilesWide; k += L) {
+        // dY A^T, row a: y0, y0 + y1, y0 - y1, -y1.
+        Vec t[2][4];
+        for (int a = 0; a < 2; ++a) {
+          const Vec y0 = G::load(split.even(2 * th + a) + k);
+          const Vec y1 = G::load(split.odd(2 * th + a) + k);
+          t[a][0] = y0;
+          t[a][1] = y0 + y1;
+          t[a][2] = y0 - y1;
+          t[a][3] = -y1;
+        }
+
+        // A (dY A^T): rows t0, t0 + t1, t0 - t1, -t1.
+        const int64_t tile = th * tilesWide + k;
+        const int64_t lanes = split.tiles - tile;
+        T *out = dm + f * filterStride + tile;
+        for (int j = 0; j < 4; ++j) {
+          storeLanes<T>(out + j * planeStride, t[0][j], lanes);
+          storeLanes<T>(out + (4 + j) * planeStride, t[0][j] + t[1][j], lanes);
+          storeLanes<T>(out + (8 + j) * planeStride, t[0][j] - t[1][j], lanes);
+          storeLanes<T>(out + (12 + j) * planeStride, -t[1][j], lanes);
+        }
+      }
+    }
+  }
+}
+
+// dw[F, C, 3, 3] = G^T dU G for every filter and channel, the adjoint of
+// winogradFilters, from dU_xi[F, C] at du + xi * F * C.
+template <typename T>
+void winogradFilterGrads(int64_t F, int64_t C, const T *du, T *dw) {
+  const int64_t plane = F * C;
+  for (int64_t fc = 0; fc < plane; ++fc) {
+    // G^T dU: the rows combined, 3x4.
+    T rows[3][4];
+    for (int j = 0; j < 4; ++j) {
+      const T u0 = du[j * plane + fc], u1 = du[(4 + j) * plane + fc];
+      const T u2 = du[(8 + j) * plane + fc], u3 = du[(12 + j) * plane + fc];
+      rows[0][j] = u0 + T(0.5) * (u1 + u2);
+      rows[1][j] = T(0.5) * (u1 - u2);
+      rows[2][j] = T(0.5) * (u1 + u2) + u3;
+    }
+
+    // (G^T dU) G: the columns combined, 3x3.
+    T *g = dw + fc * 9;
+    for (int i = 0; i < 3; ++i) {
+      const T *u = rows[i];
+      g[i * 3] = u[0] + T(0.5) * (u[1] + u[2]);
+      g[i * 3 + 1] = T(0.5) * (u[1] - u[2]);
+      g[i * 3 + 2] = T(0.5) * (u[1] + u[2]) + u[3];
+    }
+  }
+}
+
 } // namespace detail
 
 // y = conv2d(x, w) (+ bias[F], then relu with Relu) for x[B, C, H, W],
@@ -230,7 +351,6 @@ void winogradConvolve(int64_t B, const WindowShape &s, const T *x, const T *w,
   const int64_t C = s.channels, F = s.outChannels;
   const int64_t positions = s.outHeight * s.outWidth;
   const int64_t tiles = (s.outHeight + 1) / 2 * ((s.outWidth + 1) / 2);
-  const int64_t planeStride = C * tiles + G::Lanes;
 
   thread_local std::vector<T> filters;
   detail::winogradFilters(F, C, w, filters);
@@ -239,17 +359,17 @@ void winogradConvolve(int64_t B, const WindowShape &s, const T *x, const T *w,
 
   parallelRanges(B, B * 16 * tiles * C * F, [&](int64_t first, int64_t last) {
     thread_local std::vector<T> v, m, out;
-    v.resize(static_cast<size_t>(16 * planeStride));
+    v.resize(static_cast<size_t>(16 * C * tiles));
     m.resize(static_cast<size_t>(16 * tiles * F));
     out.resize(static_cast<size_t>(positions * F));
     for (int64_t b = first; b < last; ++b) {
       detail::winogradInputs(s, x + b * C * s.height * s.width, v.data(),
-                             planeStride);
+                             16 * tiles, tiles);
 
       // M_xi[tiles, F] = V_xi^T U_xi.
       for (int xi = 0; xi < 16; ++xi)
-        G::runPacked(tiles, F, C, v.data() + xi * planeStride, tiles, true,
-                     packed + xi * packedSize, m.data() + xi * tiles * F, F);
+        G::runPacked(tiles, F, C, v.data() + xi * tiles, 16 * tiles, true,
+                     packed + xi * packedSize, m.data() + xi * F, 16 * F);
 
       detail::winogradOutputs<Relu>(s, m.data(), bias, out.data());
 
@@ -276,6 +396,57 @@ void winogradInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
         turned[(c * F + f) * 9 + 8 - tap] = w[(f * C + c) * 9 + tap];
   winogradConvolve<false>(B, detail::winogradTurned(s), dy, turned.data(),
                           static_cast<const T *>(nullptr), dx);
+}
+
+// dw = d loss / d w of a convolution that winogradFits:
+//   dU_xi[F, C] = sum over samples and tiles of dM_xi V_xi^T,
+// then dw = G^T dU G. The batch is taken kWinogradChunk samples at a
+// time: the threads transform the chunk's samples, then each of the 16
+// products is one thread's, over the chunk's tiles, added to the sum of
+// the chunks before it. Every sum thus runs in the same order on any
+// number of threads.
+constexpr int64_t kWinogradChunk = 8;
+
+template <typename T>
+void winogradWeightGrad(int64_t B, const WindowShape &s, const T *dy,
+                        const T *x, T *dw) {
+  using G = detail::Gemm<T>;
+  const int64_t C = s.channels, F = s.outChannels;
+  const int64_t tiles = (s.outHeight + 1) / 2 * ((s.outWidth + 1) / 2);
+  const int64_t chunk = std::min(B, kWinogradChunk);
+  const int64_t stride = chunk * tiles; // between rows of V_xi and dM_xi
+  const int64_t inputSize = C * s.height * s.width;
+  const int64_t gradSize = F * s.outHeight * s.outWidth;
+
+  // Pointers, as a thread_local named inside the threads' body would be
+  // each thread's own.
+  thread_local std::vector<T> vScratch, dmScratch, duScratch;
+  vScratch.resize(static_cast<size_t>(16 * C * stride));
+  dmScratch.resize(static_cast<size_t>(16 * F * stride));
+  duScratch.resize(static_cast<size_t>(16 * F * C));
+  T *v = vScratch.data(), *dm = dmScratch.data(), *du = duScratch.data();
+  for (int64_t b0 = 0; b0 < B; b0 += chunk) {
+    const int64_t samples = std::min(chunk, B - b0);
+    const int64_t work = samples * 16 * tiles * (C + F);
+    parallelRanges(samples, work, [&](int64_t first, int64_t last) {
+      for (int64_t b = first; b < last; ++b) {
+        detail::winogradInputs(s, x + (b0 + b) * inputSize, v + b * tiles,
+                               16 * stride, stride);
+        detail::winogradOutputGrads(s, dy + (b0 + b) * gradSize, dm + b * tiles,
+                                    16 * stride, stride);
+      }
+    });
+
+    // dU_xi[F, C] (+)= dM_xi[F, tiles] V_xi[C, tiles]^T.
+    parallelRanges(16, 16 * F * C * samples * tiles,
+                   [&](int64_t first, int64_t last) {
+                     for (int64_t xi = first; xi < last; ++xi)
+                       G::run(F, C, samples * tiles, dm + xi * stride,
+                              16 * stride, false, v + xi * stride, 16 * stride,
+                              true, du + xi * F * C, C, b0 > 0);
+                   });
+  }
+  detail::winogradFilterGrads(F, C, du, dw);
 }
 
 } // namespace gradc

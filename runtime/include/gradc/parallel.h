@@ -17,6 +17,7 @@
 #ifndef GRADC_PARALLEL_H
 #define GRADC_PARALLEL_H
 
+#include <algorithm>
 #include <cstdint>
 
 #ifdef _OPENMP
@@ -72,6 +73,36 @@ void parallelRanges(int64_t items, int64_t work, Body &&body,
     const int64_t end = items * (index + 1) / count;
     if (begin < end)
       body(begin, end);
+  }
+#endif
+}
+
+// Calls body(round, item) for every item in [0, items), round after round
+// for `rounds` rounds, in parallel when `work` is at least `least`. Within
+// a round the threads take the items one at a time as they come free, so
+// a thread that runs slower (a core shared with another process) takes
+// fewer; every item of a round is done before the next round starts.
+// Which thread computes an item changes from run to run, so `body` must
+// give each item the same result on any thread.
+template <typename Body>
+void parallelRounds(int64_t rounds, int64_t items, int64_t work, Body &&body,
+                    int64_t least = kParallelMinWork) {
+  if (items <= 0)
+    return;
+  const int64_t threads =
+      std::min<int64_t>(parallelThreads(work, least), items);
+  if (threads <= 1) {
+    for (int64_t round = 0; round < rounds; ++round)
+      for (int64_t item = 0; item < items; ++item)
+        body(round, item);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(static_cast <int>(threads))
+  for (int64_t round = 0; round < rounds; ++round) {
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t item = 0; item < items; ++item)
+      body(round, item);
   }
 #endif
 }
