@@ -2,11 +2,12 @@
 // does not depend on the number of threads.
 //
 // A loop is split into contiguous ranges of independent items (output rows,
-// panels, samples, channels, elements), one range per thread. No item is
+// panels, samples, channels, elements), one range per thread, or its items
+// are handed to the threads one at a time as they come free. No item is
 // shared between threads and every sum stays inside one item, taken in the
 // order the serial code takes it, so each value comes out bit for bit the
-// same whatever the thread count. Sums over the items (a norm, a loss) are
-// not split.
+// same whatever the thread count, and whichever thread computes it. Sums
+// over the items (a norm, a loss) are not split.
 //
 // Work below kParallelMinWork runs on the calling thread: starting a
 // parallel region costs some microseconds, as much as a small product.
