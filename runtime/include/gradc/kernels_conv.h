@@ -154,7 +154,7 @@ void convolveUnfolded(int64_t B, const WindowShape &s, const T *x, const T *w,
   parallelRanges(B, B * s.outChannels * taps * positions,
                  [&](int64_t first, int64_t last) {
                    thread_local std::vector<T> unfolded;
-                   unfolded.resize(static_cast<size_t>(taps * positions));
+                   detail::scratch(unfolded, taps * positions);
                    for (int64_t b = first; b < last; ++b) {
                      const T *xb = x + b * s.channels * s.height * s.width;
                      const T *u = xb;
@@ -331,7 +331,7 @@ void weightGradUnfolded(int64_t B, const WindowShape &s, const T *dy,
       taps, B * s.outChannels * taps * positions,
       [&](int64_t first, int64_t last) {
         thread_local std::vector<T> unfolded;
-        unfolded.resize(static_cast<size_t>((last - first) * positions));
+        detail::scratch(unfolded, (last - first) * positions);
         for (int64_t b = 0; b < B; ++b) {
           const T *xb = x + b * s.channels * s.height * s.width;
           const T *u = xb + first * positions;
@@ -382,7 +382,7 @@ void inputGradUnfolded(int64_t B, const WindowShape &s, const T *dy, const T *w,
   parallelRanges(B, B * s.outChannels * taps * positions,
                  [&](int64_t first, int64_t last) {
                    thread_local std::vector<T> unfolded;
-                   unfolded.resize(static_cast<size_t>(taps * positions));
+                   detail::scratch(unfolded, taps * positions);
                    for (int64_t b = first; b < last; ++b) {
                      T *dxb = dx + b * sampleSize;
                      const T *dyb = dy + b * s.outChannels * positions;

@@ -73,7 +73,7 @@ inline WindowShape winogradTurned(const WindowShape &s) {
 template <typename T>
 void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
   thread_local std::vector<T> transformed, one;
-  transformed.resize(static_cast<size_t>(16 * C * F));
+  detail::scratch(transformed, 16 * C * F);
   for (int64_t f = 0; f < F; ++f)
     for (int64_t c = 0; c < C; ++c) {
       const T *g = w + (f * C + c) * 9;
@@ -132,14 +132,13 @@ template <typename T> struct SplitRows {
   int64_t tilesHigh, tilesWide, tiles, rows, span;
   T *evenRows, *oddRows;
 
-  SplitRows(const WindowShape &s, int64_t rows, std::vector<T> &scratch)
+  SplitRows(const WindowShape &s, int64_t rows, std::vector<T> &buffer)
       : tilesHigh((s.outHeight + 1) / 2), tilesWide((s.outWidth + 1) / 2),
         tiles(tilesHigh * tilesWide), rows(rows),
         span((tilesWide + Gemm<T>::Lanes - 1) / Gemm<T>::Lanes *
                  Gemm<T>::Lanes +
              Gemm<T>::Lanes) {
-    scratch.resize(static_cast<size_t>(2 * rows * span));
-    evenRows = scratch.data();
+    evenRows = detail::scratch(buffer, 2 * rows * span);
     oddRows = evenRows + rows * span;
   }
 
@@ -359,9 +358,9 @@ void winogradConvolve(int64_t B, const WindowShape &s, const T *x, const T *w,
 
   parallelRanges(B, B * 16 * tiles * C * F, [&](int64_t first, int64_t last) {
     thread_local std::vector<T> v, m, out;
-    v.resize(static_cast<size_t>(16 * C * tiles));
-    m.resize(static_cast<size_t>(16 * tiles * F));
-    out.resize(static_cast<size_t>(positions * F));
+    detail::scratch(v, 16 * C * tiles);
+    detail::scratch(m, 16 * tiles * F);
+    detail::scratch(out, positions * F);
     for (int64_t b = first; b < last; ++b) {
       detail::winogradInputs(s, x + b * C * s.height * s.width, v.data(),
                              16 * tiles, tiles);
@@ -389,7 +388,7 @@ void winogradInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
                        T *dx) {
   const int64_t C = s.channels, F = s.outChannels;
   thread_local std::vector<T> turned;
-  turned.resize(static_cast<size_t>(C * F * 9));
+  detail::scratch(turned, C * F * 9);
   for (int64_t f = 0; f < F; ++f)
     for (int64_t c = 0; c < C; ++c)
       for (int tap = 0; tap < 9; ++tap)
@@ -421,9 +420,9 @@ void winogradWeightGrad(int64_t B, const WindowShape &s, const T *dy,
   // Pointers, as a thread_local named inside the threads' body would be
   // each thread's own.
   thread_local std::vector<T> vScratch, dmScratch, duScratch;
-  vScratch.resize(static_cast<size_t>(16 * C * stride));
-  dmScratch.resize(static_cast<size_t>(16 * F * stride));
-  duScratch.resize(static_cast<size_t>(16 * F * C));
+  detail::scratch(vScratch, 16 * C * stride);
+  detail::scratch(dmScratch, 16 * F * stride);
+  detail::scratch(duScratch, 16 * F * C);
   T *v = vScratch.data(), *dm = dmScratch.data(), *du = duScratch.data();
   for (int64_t b0 = 0; b0 < B; b0 += chunk) {
     const int64_t samples = std::min(chunk, B - b0);
