@@ -180,26 +180,23 @@ template <typename T> struct Gemm {
   // Computes R rows of one panel of C, V vectors wide (NR = V * Lanes
   // columns), over `depth` values of k, starting from the values in C
   // when `accumulate` is set and from zero otherwise. Element (r, k) of
-  // op(A) is at a[r * rowStep + k * kStep]; only the first `columns` of C
-  // are read and written.
+  // op(A) is at a[r * rowStep + k * kStep]. The sums stay in registers
+  // from start to end: with a partial panel's rows copied in and out
+  // here, they went through the stack, by calls to memset and memcpy
+  // that cost a twentieth of a 32-deep product.
   template <int V, int R>
   static void microKernel(int64_t depth, const T *a, int64_t rowStep,
                           int64_t kStep, const T *panel, T *c, int64_t ldc,
-                          int64_t columns, bool accumulate) {
+                          bool accumulate) {
     constexpr int NR = V * Lanes;
-    Vec acc[R][V] = {};
-    if (accumulate) {
-      for (int r = 0; r < R; ++r) {
-        T row[NR] = {};
-        const T *cRow = c + r * ldc;
-        if (columns != NR) {
-          std::copy(cRow, cRow + columns, row);
-          cRow = row;
-        }
+    Vec acc[R][V];
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < V; ++v)
+        acc[r][v] = Vec{};
+    if (accumulate)
+      for (int r = 0; r < R; ++r)
         for (int v = 0; v < V; ++v)
-          acc[r][v] = load(cRow + v * Lanes);
-      }
-    }
+          acc[r][v] = load(c + r * ldc + v * Lanes);
 
     for (int64_t k = 0; k < depth; ++k) {
       Vec b[V];
@@ -212,17 +209,14 @@ template <typename T> struct Gemm {
       }
     }
 
-    for (int r = 0; r < R; ++r) {
-      T row[NR];
-      T *cRow = columns == NR ? c + r * ldc : row;
+    for (int r = 0; r < R; ++r)
       for (int v = 0; v < V; ++v)
-        store(cRow + v * Lanes, acc[r][v]);
-      if (columns != NR)
-        std::copy(row, row + columns, c + r * ldc);
-    }
+        store(c + r * ldc + v * Lanes, acc[r][v]);
   }
 
-  // The micro-kernel for the `rows` (1 to MR) rows left in a block.
+  // The micro-kernel for the `rows` (1 to MR) rows left in a block, of
+  // which only the first `columns` are C's: the others go through a
+  // tile the width of a panel.
   template <int V, int R = MR>
   static void microKernelRows(int64_t rows, int64_t depth, const T *a,
                               int64_t rowStep, int64_t kStep,
@@ -234,8 +228,21 @@ template <typename T> struct Gemm {
                                          panel, c, ldc, columns,
                                          accumulate);
     }
-    microKernel<V, R>(depth, a, rowStep, kStep, panel, c, ldc, columns,
-                      accumulate);
+    constexpr int NR = V * Lanes;
+    if (columns == NR)
+      return microKernel<V, R>(depth, a, rowStep, kStep, panel, c, ldc,
+                               accumulate);
+
+    T tile[R * NR] = {};
+    for (int r = 0; r < R && accumulate; ++r)
+      for (int j = 0; j < NR; ++j)
+        if (j < columns)
+          tile[r * NR + j] = c[r * ldc + j];
+    microKernel<V, R>(depth, a, rowStep, kStep, panel, tile, NR, accumulate);
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < NR; ++j)
+        if (j < columns)
+          c[r * ldc + j] = tile[r * NR + j];
   }
 
   // Packs rows k0 to k0 + depth of the `columns` columns of op(B) from
