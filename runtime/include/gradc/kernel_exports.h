@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-// Matrix products and losses (kernels.h).
+// Matrix products (kernels.h) and losses (kernels_losses.h).
 void gradc_matmulNT_f32(int64_t M, int64_t N, int64_t K, const float *x,
                         const float *w, float *y);
 void gradc_matmulNT_f64(int64_t M, int64_t N, int64_t K, const double *x,
