@@ -151,9 +151,9 @@ TEST_CASE("convolutions and pools give the same bits on any number of "
     return y;
   });
   // A 3x3 window over 16 channels and 32 filters: the Winograd path,
-  // forward and for both gradients, over batches of samples enough for
-  // the weight gradient's sum to take three chunks.
-  const int64_t WB = 2 * gradc::kWinogradChunk + 3;
+  // forward and for both gradients, over enough samples for the weight
+  // gradient's sum to take several chunks.
+  const int64_t WB = 2 * gradc::kWinogradMaxChunk + 3;
   const gradc::WindowShape winograd{16, 13, 13, 32, 13, 13, 3, 1, 1, 1};
   const auto planes = randomFloats(WB * 16 * 13 * 13, 25);
   const auto kernels = randomFloats(32 * 16 * 9, 26);

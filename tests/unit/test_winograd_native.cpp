@@ -116,13 +116,35 @@ TEST_CASE("Winograd's F(2x2, 3x3) matches the unfolded convolution",
     inputGrads += checkWindow<double>(s, 1e-13);
     inputGrads += checkWindow<float>(s, 2e-6);
 
-    // One chunk of samples, and two and a bit. A weight gradient sums
-    // every sample's and position's products, so its rounding relative
-    // to its size is larger than an output's.
-    for (int64_t batch : {int64_t{3}, 2 * gradc::kWinogradChunk + 3}) {
+    // A few samples, and more than two of the largest chunks. A weight
+    // gradient sums every sample's and position's products, so its
+    // rounding relative to its size is larger than an output's.
+    for (int64_t batch : {int64_t{3}, 2 * gradc::kWinogradMaxChunk + 3}) {
       checkWeightGrad<double>(s, batch, 1e-13);
       checkWeightGrad<float>(s, batch, 1e-5);
     }
   }
   CHECK(inputGrads >= 12);
+}
+
+TEST_CASE("the weight gradient's chunks fit half an L2 cache",
+          "[kernels][winograd]") {
+  using gradc::winogradChunk;
+
+  // cnn_fashion's second layer: 16 (32 + 64) 36-tile planes, 221 KiB a
+  // sample in float.
+  const WindowShape wide{32, 13, 13, 64, 11, 11, 3, 1, 0, 0};
+  CHECK(winogradChunk<float>(64, wide) == 1);
+  CHECK(winogradChunk<double>(64, wide) == 1);
+
+  // 8 channels and 16 filters over 36 tiles: 54 KiB a sample.
+  const WindowShape small{8, 12, 11, 16, 12, 11, 3, 1, 1, 1};
+  CHECK(winogradChunk<float>(64, small) == 4);
+  CHECK(winogradChunk<float>(3, small) == 3);
+
+  // One tile: the largest chunk, or the whole batch when it is smaller.
+  const WindowShape tiny{8, 5, 5, 16, 1, 1, 3, 1, 0, 0};
+  CHECK(winogradChunk<float>(64, tiny) == gradc::kWinogradMaxChunk);
+  CHECK(winogradChunk<float>(5, tiny) == 5);
+  CHECK(winogradChunk<float>(0, tiny) == 1);
 }

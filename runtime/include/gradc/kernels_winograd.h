@@ -148,8 +148,16 @@ template <typename T> struct SplitRows {
   // Splits the first `rows` rows of image[height, width], padded. One
   // element at a time, from the row in place: copied into a padded line
   // first, the split was vectorized into stalls on the line's stores.
+  // Only the pairs of columns that reach into the padding are tested:
+  // tested all along, small images' splits took a third of the
+  // transforms' time.
   void split(const T *image, int64_t height, int64_t width, int64_t padTop,
              int64_t padLeft) const {
+    // Columns 2k - padLeft and 2k + 1 - padLeft both lie in the image for
+    // k from inFirst up to inEnd.
+    const int64_t inFirst = std::min((padLeft + 1) / 2, tilesWide + 1);
+    const int64_t inEnd =
+        std::clamp<int64_t>((width + padLeft) / 2, inFirst, tilesWide + 1);
     for (int64_t r = 0; r < rows; ++r) {
       T *e = even(r), *o = odd(r);
       const int64_t ih = r - padTop;
@@ -159,11 +167,19 @@ template <typename T> struct SplitRows {
         continue;
       }
       const T *row = image + ih * width;
-      for (int64_t k = 0; k <= tilesWide; ++k) {
+      auto tested = [&](int64_t k) {
         const int64_t column = 2 * k - padLeft;
         e[k] = column >= 0 && column < width ? row[column] : T(0);
         o[k] = column + 1 >= 0 && column + 1 < width ? row[column + 1] : T(0);
+      };
+      for (int64_t k = 0; k < inFirst; ++k)
+        tested(k);
+      for (int64_t k = inFirst; k < inEnd; ++k) {
+        e[k] = row[2 * k - padLeft];
+        o[k] = row[2 * k + 1 - padLeft];
       }
+      for (int64_t k = inEnd; k <= tilesWide; ++k)
+        tested(k);
     }
   }
 };
@@ -399,12 +415,31 @@ void winogradInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
 
 // dw = d loss / d w of a convolution that winogradFits:
 //   dU_xi[F, C] = sum over samples and tiles of dM_xi V_xi^T,
-// then dw = G^T dU G. The batch is taken kWinogradChunk samples at a
-// time: the threads transform the chunk's samples, then each of the 16
-// products is one thread's, over the chunk's tiles, added to the sum of
-// the chunks before it. Every sum thus runs in the same order on any
-// number of threads.
-constexpr int64_t kWinogradChunk = 8;
+// then dw = G^T dU G. The batch is taken a chunk of samples at a time
+// (winogradChunk): the threads transform the chunk's samples, then each
+// of the 16 products is one thread's, over the chunk's tiles, added to
+// the sum of the chunks before it. Every sum thus runs in the same order
+// on any number of threads.
+//
+// A chunk's transformed inputs and output gradients take 16 (C + F)
+// values per tile and sample. They are written, then read back by the
+// products, so a chunk is kept within kWinogradChunkBytes, half an L2
+// cache of 512 KiB, which leaves room for dU. cnn_fashion's second layer
+// takes 221 KiB a sample: in chunks of 8 its transforms ran three times
+// slower inside a training step than alone, and the whole step 4 to 8%
+// slower than in chunks of one.
+constexpr int64_t kWinogradChunkBytes = int64_t{256} << 10;
+constexpr int64_t kWinogradMaxChunk = 8;
+
+// The samples in one chunk of winogradWeightGrad's batch: as many as fit
+// kWinogradChunkBytes, at least one, at most kWinogradMaxChunk and B.
+template <typename T> int64_t winogradChunk(int64_t B, const WindowShape &s) {
+  const int64_t tiles = (s.outHeight + 1) / 2 * ((s.outWidth + 1) / 2);
+  const int64_t sampleBytes =
+      16 * (s.channels + s.outChannels) * tiles * int64_t{sizeof(T)};
+  return std::max<int64_t>(
+      1, std::min({kWinogradChunkBytes / sampleBytes, kWinogradMaxChunk, B}));
+}
 
 template <typename T>
 void winogradWeightGrad(int64_t B, const WindowShape &s, const T *dy,
@@ -412,7 +447,7 @@ void winogradWeightGrad(int64_t B, const WindowShape &s, const T *dy,
   using G = detail::Gemm<T>;
   const int64_t C = s.channels, F = s.outChannels;
   const int64_t tiles = (s.outHeight + 1) / 2 * ((s.outWidth + 1) / 2);
-  const int64_t chunk = std::min(B, kWinogradChunk);
+  const int64_t chunk = winogradChunk<T>(B, s);
   const int64_t stride = chunk * tiles; // between rows of V_xi and dM_xi
   const int64_t inputSize = C * s.height * s.width;
   const int64_t gradSize = F * s.outHeight * s.outWidth;
