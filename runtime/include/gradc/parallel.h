@@ -19,7 +19,9 @@
 #define GRADC_PARALLEL_H
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -46,6 +48,14 @@ inline int parallelThreads(int64_t work, int64_t least = kParallelMinWork) {
   (void)work;
   (void)least;
   return 1;
+#endif
+}
+
+// Tells the processor that the thread is spinning on a value another
+// thread will write, which on x86 frees the core's resources meanwhile.
+inline void spinPause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
 #endif
 }
 
@@ -79,12 +89,15 @@ void parallelRanges(int64_t items, int64_t work, Body &&body,
 }
 
 // Calls body(round, item) for every item in [0, items), round after round
-// for `rounds` rounds, in parallel when `work` is at least `least`. Within
-// a round the threads take the items one at a time as they come free, so
-// a thread that runs slower (a core shared with another process) takes
-// fewer; every item of a round is done before the next round starts.
-// Which thread computes an item changes from run to run, so `body` must
-// give each item the same result on any thread.
+// for `rounds` rounds, in parallel when `work` is at least `least`. The
+// threads take the (round, item) pairs one at a time in that order as
+// they come free, so a thread that runs slower (a core shared with
+// another process) takes fewer. An item's rounds run in order, each
+// after the one before it has finished on whichever thread, but no
+// thread waits for the rest of a round: a barrier after each round cost
+// mlp_fashion's 784-deep product a wait for its slowest panel three
+// times over. Which thread computes an item changes from run to run, so
+// `body` must give each item the same result on any thread.
 template <typename Body>
 void parallelRounds(int64_t rounds, int64_t items, int64_t work, Body &&body,
                     int64_t least = kParallelMinWork) {
@@ -99,11 +112,19 @@ void parallelRounds(int64_t rounds, int64_t items, int64_t work, Body &&body,
     return;
   }
 #ifdef _OPENMP
-#pragma omp parallel num_threads(static_cast <int>(threads))
-  for (int64_t round = 0; round < rounds; ++round) {
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t item = 0; item < items; ++item)
-      body(round, item);
+  // Each item's count of rounds done. A pair waits only for a pair handed
+  // out before it, which is running or done, so the waits always end.
+  const auto done = std::make_unique<std::atomic<int64_t>[]>(items); // zeros
+  std::atomic<int64_t> next{0};
+  const int64_t pairs = rounds * items;
+  const int team = static_cast<int>(threads);
+#pragma omp parallel num_threads(team)
+  for (int64_t pair = next++; pair < pairs; pair = next++) {
+    const int64_t round = pair / items, item = pair % items;
+    while (done[item].load(std::memory_order_acquire) < round)
+      spinPause();
+    body(round, item);
+    done[item].store(round + 1, std::memory_order_release);
   }
 #endif
 }
