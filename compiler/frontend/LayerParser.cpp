@@ -75,10 +75,28 @@ void ModelParser::parseNodeInputs(const YamlMap &map, LayerSpec &layer) {
   if (layer.op != "concat" && given.size() != 2)
     userError(locationOf(file, given),
               "'" + layer.op + "' takes exactly two 'inputs'");
+  if (given.size() > MaxConcatInputs)
+    userError(locationOf(file, given),
+              "'concat' takes at most " + std::to_string(MaxConcatInputs) +
+                  " 'inputs', not " + std::to_string(given.size()),
+              "the compile time of its gradient grows with the square of "
+              "its inputs; concatenate in stages instead");
+  countLayers(given.size() - 1, locationOf(file, given));
   for (const YAML::Node &input : given) {
     layer.inputs.push_back(asString(file, input, key));
     layer.inputLocs.push_back(locationOf(file, input));
   }
+}
+
+// Counts `count` more layers against MaxLayers.
+void ModelParser::countLayers(size_t count, const SourceLoc &loc) {
+  layerCount += count;
+  if (layerCount > MaxLayers)
+    userError(loc,
+              "the model has more than " + std::to_string(MaxLayers) +
+                  " layers (a concat's inputs count as layers)",
+              "gradc compiles each training step as one function, which "
+              "takes too long beyond that");
 }
 
 // {op: residual, layers: [...]}: the nested layers are named
@@ -102,12 +120,7 @@ LayerSpec ModelParser::parseLayer(const YAML::Node &node, size_t index,
                                   const std::string &defaultName) {
   LayerSpec layer;
   layer.loc = locationOf(file, node);
-  if (++layerCount > MaxLayers)
-    userError(layer.loc,
-              "the model has more than " + std::to_string(MaxLayers) +
-                  " layers",
-              "gradc compiles each training step as one function, which "
-              "takes too long beyond that");
+  countLayers(1, layer.loc);
   if (!node.IsMap() || !node["op"])
     userError(layer.loc, "layer " + std::to_string(index) +
                              " must be a mapping with an 'op', such as "
@@ -372,6 +385,9 @@ InitSpec ModelParser::parseInit(const YAML::Node &node) {
 
   if (node.IsMap()) {
     YamlMap map(file, node, "init", {"normal", "uniform"});
+    if (map.has("normal") && map.has("uniform"))
+      userError(map.loc("uniform"),
+                "init takes 'normal' or 'uniform', not both");
     if (map.has("normal"))
       return {InitKind::Normal,
               asDouble(file, map.get("normal"), "normal", 0, 1e6)};

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace gradc {
 
@@ -211,6 +212,10 @@ void detail::ModelParser::parseLog(const YAML::Node &node, ModelSpec &model) {
                   {"every", "file"});
     model.log.gradEvery = norms.getInt("every", 50, 1, 1000000000);
     model.log.gradFile = norms.getString("file", "");
+    const std::string &logFile = model.log.gradFile;
+    if (norms.has("file") &&
+        (logFile.empty() || logFile.find('\0') != std::string::npos))
+      userError(norms.loc("file"), "'file' must be a file's path");
   }
   model.log.vanishingBelow = map.getDouble("vanishing_below", 1e-6, 0, 1e30);
   model.log.explodingAbove = map.getDouble("exploding_above", 1e3, 0, 1e300);
@@ -295,9 +300,9 @@ ModelSpec parseModel(const std::string &path, const std::string &text) {
     userError(SourceLoc{path}, "the model file is larger than 1 MiB");
   checkNesting(path, text);
 
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception &error) {
     SourceLoc loc{path, error.mark.line + 1, error.mark.column + 1};
     if (error.mark.is_null())
@@ -308,7 +313,17 @@ ModelSpec parseModel(const std::string &path, const std::string &text) {
                     "a tab"
                   : "");
   }
-  return detail::ModelParser(path).parse(root);
+
+  // A second document would otherwise be ignored without a word.
+  if (documents.size() > 1) {
+    const YAML::Mark mark = documents[1].Mark();
+    userError(mark.is_null() ? SourceLoc{path}
+                             : SourceLoc{path, mark.line + 1, mark.column + 1},
+              "the model file holds more than one YAML document",
+              "a model is one document; remove the '---' and what follows");
+  }
+  return detail::ModelParser(path).parse(documents.empty() ? YAML::Node()
+                                                           : documents[0]);
 }
 
 ModelSpec parseModelFile(const std::string &path) {

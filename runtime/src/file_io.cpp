@@ -5,6 +5,8 @@
 // file.
 #include "file_io.h"
 
+#include "temporary_files.h"
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -174,6 +176,7 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
     fail(path_, "cannot create a temporary file next to it: {}", reason);
   }
   temporaryPath_ = pattern;
+  signalSlot_ = registerTemporaryFile(temporaryPath_);
   // mkostemps creates the file for its owner alone; the file being
   // replaced was created as open(2) creates files, 0666 less the umask.
   const mode_t mask = ::umask(0);
@@ -186,6 +189,7 @@ AtomicFileWriter::~AtomicFileWriter() {
     ::close(descriptor_);
   if (!committed_)
     ::unlink(temporaryPath_.c_str());
+  unregisterTemporaryFile(signalSlot_);
 }
 
 void AtomicFileWriter::write(const void *data, size_t size) {
@@ -213,6 +217,7 @@ void AtomicFileWriter::commit() {
     fail(path_, "cannot replace it with {}: {}", temporaryPath_,
          std::strerror(errno));
   committed_ = true;
+  unregisterTemporaryFile(std::exchange(signalSlot_, -1));
 
   // The rename itself lives in the folder, which is flushed so that it
   // survives a power cut. Some file systems refuse to flush a folder;

@@ -89,7 +89,8 @@ void readConverted(const InputFile &file, uint64_t offset, size_t count,
 
 // Writes a temporary file next to path and renames it over path on commit,
 // so that readers and a crash see either the old file whole or the new one
-// whole. A writer destroyed before commit removes its temporary file.
+// whole. A writer destroyed before commit removes its temporary file, as
+// does SIGINT, SIGTERM or SIGHUP while it writes (temporary_files.h).
 class AtomicFileWriter {
 public:
   explicit AtomicFileWriter(std::string path);
@@ -107,6 +108,7 @@ private:
   std::string path_;
   std::string temporaryPath_;
   int descriptor_ = -1;
+  int signalSlot_ = -1; // registerTemporaryFile's
   bool committed_ = false;
 };
 

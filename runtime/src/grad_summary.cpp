@@ -41,9 +41,15 @@ std::optional<WeightPair> outerWeights(const gradc_model &model,
   return WeightPair{first, last};
 }
 
+// No ratio where either norm is not finite: a finite norm over an
+// infinite one is 0, which read as gradients vanishing in a network whose
+// gradients had exploded.
 std::optional<double> ratio(double numerator, double denominator) {
+  if (!std::isfinite(numerator) || !std::isfinite(denominator) ||
+      denominator == 0)
+    return std::nullopt;
   const double value = numerator / denominator;
-  if (denominator == 0 || !std::isfinite(value))
+  if (!std::isfinite(value))
     return std::nullopt;
   return value;
 }

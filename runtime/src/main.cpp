@@ -1,11 +1,13 @@
 // The trainer's entry point. The generated model object supplies
 // gradc_get_model(); everything here is the same for every model: check
 // that the two halves were built against the same ABI, parse the command
-// line, run the subcommand, and turn failures into messages and exit
+// line, check that the processor runs the code's --target, run the
+// subcommand, and turn failures into messages and exit
 // statuses (0 success, 1 the user's mistake, 2 a bug in gradc).
 #include "commands.h"
 #include "errors.h"
 #include "options.h"
+#include "processor_check.h"
 #include "tensor_io.h"
 
 #include <gradc/float_mode.h>
@@ -60,6 +62,9 @@ int main(int argc, char **argv) {
     const auto options = gradc::parseOptions(argc, argv, model->name);
     if (!options)
       return 0;
+    // info only reads the model table, so it runs anywhere.
+    if (options->command != gradc::Command::Info)
+      gradc::checkProcessorFor(model->target ? model->target : "");
     if (options->threads)
       gradc::setThreads(static_cast<int>(*options->threads));
     if (!options->keep_subnormals)

@@ -38,8 +38,13 @@ TrainingPosition Trainer::run() {
   printCounts();
 
   // The figure a run is for, once more after the per-epoch lines.
-  if (!last_report_)
-    fmt::print("nothing to train: the run is already at epoch {} of {}\n",
+  if (!last_report_ && stepLimitReached())
+    fmt::print("nothing to train: the run is already at step {}, and "
+               "--steps is {}\n",
+               position_.step, *plan_.max_steps);
+  else if (!last_report_)
+    fmt::print("nothing to train: the run has already done {} of {} "
+               "epochs\n",
                position_.epoch, plan_.epochs);
   else if (!plan_.quiet && last_report_->test_accuracy)
     fmt::print("finished after {} steps: test accuracy {:.4f}\n",

@@ -219,6 +219,27 @@ TEST_CASE("an unknown key in log", "[diagnostics]") {
                "did you mean 'vanishing_below'?"});
 }
 
+TEST_CASE("a gradient-norm log file without a name", "[diagnostics]") {
+  // An empty name logged nothing; a NUL cut the name short.
+  expectError(Valid + "log: {grad_norms: {every: 1, file: ''}}\n",
+              {7, 36, "'file' must be a file's path"});
+  expectError(Valid + "log: {grad_norms: {file: \"a\\0b.csv\"}}\n",
+              {7, 26, "'file' must be a file's path"});
+}
+
+TEST_CASE("an init of both kinds", "[diagnostics]") {
+  expectError(withLine(Valid, 4,
+                       "  - {op: dense, units: 3, init: {normal: 1, "
+                       "uniform: 2}}"),
+              {4, 54, "init takes 'normal' or 'uniform', not both"});
+}
+
+TEST_CASE("a second YAML document", "[diagnostics]") {
+  expectError(Valid + "---\nmodel: other\n",
+              {8, 1, "the model file holds more than one YAML document",
+               "remove the '---' and what follows"});
+}
+
 TEST_CASE("a key given twice", "[diagnostics]") {
   // yaml-cpp keeps both entries of a duplicated key, so the check sees
   // them and points at the second.

@@ -155,6 +155,34 @@ TEST_CASE("concat of inputs that disagree off the axis", "[diagnostics]") {
       "but 't' is [B,6] and 'input' is [B,2,3]");
 }
 
+// A graph of `concats` concats, each of `inputs` copies of one node.
+static std::string concats(int concats, int inputs) {
+  std::string text = "  - {name: a, op: dense, units: 3, input: input}\n";
+  std::string list = "a";
+  for (int i = 1; i < inputs; ++i)
+    list += ", a";
+  for (int c = 0; c < concats; ++c)
+    text += "  - {name: c" + std::to_string(c) + ", op: concat, inputs: [" +
+            (c == 0 ? list : "c" + std::to_string(c - 1) + ", " + list) +
+            "]}\n";
+  return text + "  - {name: out, op: dense, units: 3, input: c" +
+         std::to_string(concats - 1) + "}\n";
+}
+
+TEST_CASE("a concat of too many inputs", "[diagnostics]") {
+  // 256 inputs are taken; 257 are not, at the list.
+  CHECK_NOTHROW(gradc::parseModel("m.yaml", graphModel(concats(1, 256))));
+  expectError(graphModel(concats(1, 257)), 5, 36,
+              "'concat' takes at most 256 'inputs', not 257");
+
+  // Each input counts as a layer: the first concat takes 250, the next
+  // ones 251 (the concat before and 250 more), so the fourth passes 1000.
+  CHECK_NOTHROW(gradc::parseModel("m.yaml", graphModel(concats(3, 250))));
+  expectError(graphModel(concats(4, 250)), 8, 36,
+              "the model has more than 1000 layers (a concat's inputs "
+              "count as layers)");
+}
+
 TEST_CASE("add outside the graph form", "[diagnostics]") {
   expectError(model("[4]", "  - {op: add, inputs: [a, b]}\n"), 4, 10,
               "'add' combines named nodes, so it belongs to the 'graph:' "

@@ -2,6 +2,7 @@
 // a hint, FIFOs refused without blocking, and atomic replacement that
 // leaves no temporary file behind and makes files as open(2) would.
 #include "csv_reader.h"
+#include "file_io.h"
 #include "tensor_io.h"
 
 #include <catch2/catch.hpp>
@@ -17,8 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include <csignal>
+
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -195,4 +199,33 @@ TEST_CASE("atomic writes make files as open(2) would", "[atomic]") {
   struct stat status {};
   REQUIRE(::stat(path.c_str(), &status) == 0);
   CHECK((status.st_mode & 0777) == 0640);
+}
+
+TEST_CASE("a signal during an atomic write removes its temporary file",
+          "[atomic]") {
+  TempDir dir;
+  const std::string path = dir.file("checkpoint.safetensors");
+  gradc::writeFileAtomically(path, "old");
+
+  // A child writes half a file and is ended by SIGTERM (or SIGINT), as
+  // `kill` or `timeout` ends a trainer in the middle of a save. The test
+  // runner handles these signals itself, so the child first restores
+  // their default action, which a trainer starts with.
+  for (int signal : {SIGTERM, SIGINT}) {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      ::signal(signal, SIG_DFL);
+      gradc::AtomicFileWriter writer(path);
+      writer.write("half of it", 10);
+      ::raise(signal);
+      ::_exit(0); // not reached
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == signal);
+    CHECK_FALSE(hasTemporaryFiles(dir.path()));
+    CHECK(readBytes(path) == "old");
+  }
 }

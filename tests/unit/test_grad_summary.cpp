@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -30,6 +31,19 @@ std::string contents(std::FILE *file) {
   for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file))
     text += static_cast<char>(c);
   return text;
+}
+
+// The summary's table and its warnings, as printGradSummary writes them.
+std::pair<std::string, std::string> summaryOf(const gradc_model &model,
+                                              const gradc::GradNormLog &log) {
+  std::FILE *out = std::tmpfile();
+  std::FILE *warnings = std::tmpfile();
+  gradc::printGradSummary(model, log, true, out, warnings);
+  std::pair<std::string, std::string> printed{contents(out),
+                                              contents(warnings)};
+  std::fclose(out);
+  std::fclose(warnings);
+  return printed;
 }
 
 } // namespace
@@ -75,13 +89,7 @@ TEST_CASE("the summary warns when the first layer's gradient vanishes",
   CHECK(log.params()[0].geometricMean() == Approx(1e-7));
   CHECK(log.params()[0].vanishing == 1);
 
-  std::FILE *out = std::tmpfile();
-  std::FILE *warnings = std::tmpfile();
-  gradc::printGradSummary(model, log, true, out, warnings);
-  const std::string table = contents(out);
-  const std::string warned = contents(warnings);
-  std::fclose(out);
-  std::fclose(warnings);
+  const auto [table, warned] = summaryOf(model, log);
 
   INFO(table << warned);
   CHECK(table.find("logged at 2 steps from 1 to 2") != std::string::npos);
@@ -91,4 +99,23 @@ TEST_CASE("the summary warns when the first layer's gradient vanishes",
                     "early layers barely learn") != std::string::npos);
   CHECK(warned.find("warning: 'l0.bias' has a vanishing gradient (norm under "
                     "1e-06) at 1 of 2 logged steps") != std::string::npos);
+}
+
+TEST_CASE("an infinite norm is not read as gradients vanishing", "[grad_log]") {
+  const gradc_model model = twoLayerModel();
+  gradc::GradLogSettings settings;
+  settings.every = 1;
+  gradc::GradNormLog log(model, settings);
+  const float params[10] = {1, 1, 1, 1, 0, 0, 1, 1, 1, 1};
+  // l1.weight's gradient overflows at step 2; l0.weight's is still 1.
+  const float first[3] = {1.0f, 1.0f, 1.0f};
+  const float second[3] = {1.0f, 1.0f, INFINITY};
+  log.record(1, params, first);
+  log.record(2, params, second);
+
+  const auto [table, warned] = summaryOf(model, log);
+
+  INFO(table << warned);
+  CHECK(warned.find("gradients vanish") == std::string::npos);
+  CHECK(table.find("0.00e+00 at step 2") == std::string::npos);
 }
