@@ -211,11 +211,8 @@ void detail::ModelParser::parseLog(const YAML::Node &node, ModelSpec &model) {
     YamlMap norms(file, map.get("grad_norms"), "log.grad_norms",
                   {"every", "file"});
     model.log.gradEvery = norms.getInt("every", 50, 1, 1000000000);
-    model.log.gradFile = norms.getString("file", "");
-    const std::string &logFile = model.log.gradFile;
-    if (norms.has("file") &&
-        (logFile.empty() || logFile.find('\0') != std::string::npos))
-      userError(norms.loc("file"), "'file' must be a file's path");
+    if (norms.has("file"))
+      model.log.gradFile = parsePathText(file, norms, "file");
   }
   model.log.vanishingBelow = map.getDouble("vanishing_below", 1e-6, 0, 1e30);
   model.log.explodingAbove = map.getDouble("exploding_above", 1e3, 0, 1e300);

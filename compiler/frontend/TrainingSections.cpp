@@ -63,9 +63,7 @@ void refuseKeys(const YamlMap &map, const std::vector<std::string> &keys,
 
 std::string parseDataPath(const std::string &file, const YamlMap &map,
                           const std::string &key) {
-  std::string given = asString(file, map.get(key), key);
-  if (given.empty() || given.find('\0') != std::string::npos)
-    userError(map.loc(key), "'" + key + "' must be a file's path");
+  std::string given = parsePathText(file, map, key);
   fs::path path(given);
   std::error_code error;
   if (path.is_relative())
@@ -209,6 +207,14 @@ SplitSpec parseSplitSection(const std::string &file, const YAML::Node &node,
     split.labelLoc = map.loc("label");
   }
   return split;
+}
+
+std::string parsePathText(const std::string &file, const YamlMap &map,
+                          const std::string &key) {
+  std::string given = asString(file, map.get(key), key);
+  if (given.empty() || given.find('\0') != std::string::npos)
+    userError(map.loc(key), "'" + key + "' must be a file's path");
+  return given;
 }
 
 } // namespace gradc

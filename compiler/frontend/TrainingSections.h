@@ -10,6 +10,7 @@
 #define GRADC_FRONTEND_TRAININGSECTIONS_H
 
 #include "frontend/ModelSpec.h"
+#include "frontend/YamlReader.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -30,6 +31,11 @@ ScheduleSpec parseScheduleSection(const std::string &file,
 // split in messages ("data.train").
 SplitSpec parseSplitSection(const std::string &file, const YAML::Node &node,
                             const std::string &what);
+
+// The path `key` of `map` names, as text: a string, not empty, without
+// a NUL byte (which would cut the name short where the trainer opens it).
+std::string parsePathText(const std::string &file, const YamlMap &map,
+                          const std::string &key);
 
 } // namespace gradc
 
