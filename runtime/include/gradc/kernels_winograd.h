@@ -425,9 +425,8 @@ void winogradInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
 // values per tile and sample. They are written, then read back by the
 // products, so a chunk is kept within kWinogradChunkBytes, half an L2
 // cache of 512 KiB, which leaves room for dU. cnn_fashion's second layer
-// takes 221 KiB a sample: in chunks of 8 its transforms ran three times
-// slower inside a training step than alone, and the whole step 4 to 8%
-// slower than in chunks of one.
+// takes 221 KiB a sample: in chunks of 8, its output-gradient transform
+// ran about three times slower inside a training step than alone.
 constexpr int64_t kWinogradChunkBytes = int64_t{256} << 10;
 constexpr int64_t kWinogradMaxChunk = 8;
 
