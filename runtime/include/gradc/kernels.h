@@ -183,14 +183,15 @@ template <typename T> struct Gemm {
   // Computes R rows of one panel of C, V vectors wide (NR = V * Lanes
   // columns), over `depth` values of k, starting from the values in C
   // when `accumulate` is set and from zero otherwise. Element (r, k) of
-  // op(A) is at a[r * rowStep + k * kStep]. The sums stay in registers
+  // op(A) is at a[r * rowStep + k * kStep]; row k of the panel is at
+  // panel + k * panelStride. The sums stay in registers
   // from start to end: with a partial panel's rows copied in and out
   // here, they went through the stack, by calls to memset and memcpy
   // that cost a twentieth of a 32-deep product.
   template <int V, int R>
   static void microKernel(int64_t depth, const T *a, int64_t rowStep,
-                          int64_t kStep, const T *panel, T *c, int64_t ldc,
-                          bool accumulate) {
+                          int64_t kStep, const T *panel, int64_t panelStride,
+                          T *c, int64_t ldc, bool accumulate) {
     constexpr int NR = V * Lanes;
     Vec acc[R][V];
     for (int r = 0; r < R; ++r)
@@ -200,7 +201,7 @@ template <typename T> struct Gemm {
     for (int64_t k = 0; k < depth; ++k) {
       Vec b[V];
       for (int v = 0; v < V; ++v)
-        b[v] = load(panel + k * NR + v * Lanes);
+        b[v] = load(panel + k * panelStride + v * Lanes);
       for (int r = 0; r < R; ++r) {
         T scalar = a[r * rowStep + k * kStep];
         for (int v = 0; v < V; ++v)
@@ -218,19 +219,19 @@ template <typename T> struct Gemm {
   // tile the width of a panel.
   template <int V, int R = MR>
   static void microKernelRows(int64_t rows, int64_t depth, const T *a,
-                              int64_t rowStep, int64_t kStep,
-                              const T *panel, T *c, int64_t ldc,
+                              int64_t rowStep, int64_t kStep, const T *panel,
+                              int64_t panelStride, T *c, int64_t ldc,
                               int64_t columns, bool accumulate) {
     if constexpr (R > 1) {
       if (rows < R)
-        return microKernelRows<V, R - 1>(rows, depth, a, rowStep, kStep,
-                                         panel, c, ldc, columns,
+        return microKernelRows<V, R - 1>(rows, depth, a, rowStep, kStep, panel,
+                                         panelStride, c, ldc, columns,
                                          accumulate);
     }
     constexpr int NR = V * Lanes;
     if (columns == NR)
-      return microKernel<V, R>(depth, a, rowStep, kStep, panel, c, ldc,
-                               accumulate);
+      return microKernel<V, R>(depth, a, rowStep, kStep, panel, panelStride, c,
+                               ldc, accumulate);
 
     // Element by element with a fixed count: std::copy called memmove
     // for a few floats, and GCC warned of the vectors moveRow may write.
@@ -239,7 +240,8 @@ template <typename T> struct Gemm {
       for (int j = 0; j < NR; ++j)
         if (j < columns)
           tile[r * NR + j] = c[r * ldc + j];
-    microKernel<V, R>(depth, a, rowStep, kStep, panel, tile, NR, accumulate);
+    microKernel<V, R>(depth, a, rowStep, kStep, panel, panelStride, tile, NR,
+                      accumulate);
     for (int r = 0; r < R; ++r)
       for (int j = 0; j < NR; ++j)
         if (j < columns)
@@ -537,8 +539,14 @@ template <typename T> struct Gemm {
           const int64_t p = item / groups, group = item % groups;
           const int64_t columns = std::min<int64_t>(NR, N - p * NR);
           const T *panel;
+          int64_t panelStride = NR;
           if (prepacked) {
             panel = prepacked + (p * K + k0) * NR;
+          } else if (!transB && columns == NR) {
+            // A whole panel of B as it is, rows ldb apart: a copy would
+            // cost more than it saves where B's rows are this short.
+            panel = B + k0 * ldb + p * NR;
+            panelStride = ldb;
           } else {
             thread_local std::vector<T> packed;
             T *to = scratch(packed, depth * NR);
@@ -552,8 +560,9 @@ template <typename T> struct Gemm {
             const int64_t i = M * rowBlock / rowBlocks;
             const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
             microKernelRows<V>(rows, depth, A + i * rowStep + k0 * kStep,
-                               rowStep, kStep, panel, C + i * ldc + p * NR, ldc,
-                               columns, accumulate || k0 > 0);
+                               rowStep, kStep, panel, panelStride,
+                               C + i * ldc + p * NR, ldc, columns,
+                               accumulate || k0 > 0);
           }
         },
         kParallelMinGemmWork);
