@@ -192,7 +192,6 @@ template <typename T> struct Gemm {
   static void microKernel(int64_t depth, const T *a, int64_t rowStep,
                           int64_t kStep, const T *panel, int64_t panelStride,
                           T *c, int64_t ldc, bool accumulate) {
-    constexpr int NR = V * Lanes;
     Vec acc[R][V];
     for (int r = 0; r < R; ++r)
       for (int v = 0; v < V; ++v)
