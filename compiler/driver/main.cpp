@@ -45,7 +45,6 @@ struct Options {
   int optLevel = 2;
   bool verbose = false;
   bool report = false;
-  std::vector<std::string> passSwitches;
   std::optional<bool> batchnorm;   // --batchnorm, --no-batchnorm
   std::optional<int64_t> residual; // --residual[=K] (K 2 by default),
                                    // --no-residual (0)
@@ -87,9 +86,9 @@ int64_t parseRunLength(const std::string &text) {
       return value;
   } catch (const std::exception &) {
   }
-  throw CLI::ValidationError("--residual",
-                             "K must be an integer from 1 to 1000, not '" +
-                                 text + "'");
+  // CLI11 puts the option's name in front.
+  throw CLI::ValidationError("K must be an integer from 1 to 1000, not '" +
+                             text + "'");
 }
 
 // The mitigation passes that rewrite the model, in order: BatchNorm first,
@@ -101,12 +100,33 @@ std::string runModelPasses(ModelSpec &spec, const Options &options) {
   if (options.residual)
     spec.passes.residual = *options.residual;
 
+  // A pass asked for that finds nothing to rewrite says so: the user
+  // expects a different network from the one that gets built.
+  auto warnUnchanged = [](const SourceLoc &asked, const std::string &what) {
+    std::cerr << asked.str() << ": warning: " << what
+              << "; the model is unchanged\n";
+  };
+  auto whereAsked = [](bool onCommandLine, const SourceLoc &inFile) {
+    return onCommandLine ? SourceLoc{"gradc"} : inFile;
+  };
+
   std::string applied;
   if (insertBatchNorm(spec))
     applied = "batchnorm";
+  else if (spec.passes.batchnorm)
+    warnUnchanged(
+        whereAsked(options.batchnorm.has_value(), spec.passes.batchnormLoc),
+        "the batchnorm pass found no dense or conv2d layer before "
+        "the last to normalize");
   if (insertResidual(spec))
     applied += std::string(applied.empty() ? "" : ",") + "residual=" +
                std::to_string(spec.passes.residual);
+  else if (spec.passes.residual > 0)
+    warnUnchanged(
+        whereAsked(options.residual.has_value(), spec.passes.residualLoc),
+        "the residual pass found no run of " +
+            std::to_string(spec.passes.residual) +
+            " shape-preserving dense or conv2d layers to wrap");
   return applied;
 }
 
@@ -159,13 +179,6 @@ void checkOutputPath(const std::string &output, const std::string &model) {
 
 int compileModel(const Options &options) {
   SourceLoc commandLine{"gradc"};
-  if (!options.passSwitches.empty())
-    userError(commandLine, "the " + options.passSwitches.front() +
-                               " pass switch is not supported yet");
-  if (options.emit == "dot")
-    userError(commandLine, "--emit dot is not supported yet",
-              "use --emit graph for the graph as text");
-
   if (options.clipSwitches.size() > 1)
     userError(commandLine,
               options.clipSwitches[0] + " and " + options.clipSwitches[1] +
@@ -215,9 +228,12 @@ int compileModel(const Options &options) {
   checkSizeLimits(spec, graph, plan);
   timer.done("memory plan");
 
-  if (options.emit == "graph") {
+  if (options.emit == "graph" || options.emit == "dot") {
     std::ostringstream text;
-    printGraph(graph, text);
+    if (options.emit == "graph")
+      printGraph(graph, text);
+    else
+      printGraphDot(graph, text);
     std::string output = options.output.empty() ? "-" : options.output;
     checkOutputPath(output, options.model);
     writeOutput(output, text.str());
@@ -318,8 +334,8 @@ int main(int argc, char **argv) {
                  "code generator: cpp (default) or llvm")
       ->check(CLI::IsMember({"cpp", "llvm"}));
   app.add_option("--emit", options.emit,
-                 "write an intermediate form: graph, cpp, llvm (the optimized "
-                 "IR) or obj")
+                 "write an intermediate form: graph, dot (the graph for "
+                 "Graphviz), cpp, llvm (the optimized IR) or obj")
       ->check(CLI::IsMember({"graph", "dot", "cpp", "llvm", "obj"}));
   app.add_option("--target", options.target, "instruction set")
       ->check(CLI::IsMember({"native", "generic", "avx2", "avx512"}));
@@ -337,14 +353,15 @@ int main(int argc, char **argv) {
   app.add_flag_callback(
       "--no-batchnorm", [&options] { options.batchnorm = false; },
       "no BatchNorm pass, whatever the model file says");
-  app.add_option_function<std::string>(
-         "--residual",
-         [&options](const std::string &value) {
-           options.residual = value.empty() ? 2 : parseRunLength(value);
-         },
-         "wrap each run of K shape-preserving layers in an identity skip "
-         "(K 2 when not given)")
-      ->expected(0, 1);
+  // A flag, so that K comes only as --residual=K: an option with an
+  // optional value took the model file that followed it for K.
+  std::string residualText;
+  app.add_flag("--residual{2}", residualText,
+               "wrap each run of K shape-preserving layers in an identity "
+               "skip; --residual=K, K 2 when not given")
+      ->each([&options](const std::string &value) {
+        options.residual = value.empty() ? 2 : parseRunLength(value);
+      });
   app.add_flag_callback(
       "--no-residual", [&options] { options.residual = 0; },
       "no residual pass, whatever the model file says");

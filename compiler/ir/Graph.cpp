@@ -41,7 +41,7 @@ NodeId Graph::addTyped(OpKind op, std::vector<NodeId> inputs,
   return nodes.back().id;
 }
 
-static const char *roleName(Role role) {
+const char *roleName(Role role) {
   switch (role) {
   case Role::Forward:
     return "forward";
@@ -55,7 +55,7 @@ static const char *roleName(Role role) {
   return "?";
 }
 
-static std::string describeNode(const Graph &graph, const Node &node) {
+std::string describeNode(const Graph &graph, const Node &node) {
   std::ostringstream text;
   text << "%" << node.id << " = " << opName(node.op);
   if (node.param >= 0 && node.op == OpKind::Parameter)

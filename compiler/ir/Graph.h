@@ -95,8 +95,18 @@ public:
   const TensorType &type(NodeId id) const { return nodes.at(id).type; }
 };
 
+// The name of a role as the printed forms head its nodes: "forward".
+const char *roleName(Role role);
+
+// One node as `--emit graph` prints it: "%3 = relu %2 : [B,256]".
+std::string describeNode(const Graph &graph, const Node &node);
+
 // Prints the graph as text, one node per line, grouped by role.
 void printGraph(const Graph &graph, std::ostream &out);
+
+// Prints the graph in Graphviz's DOT language: a box per node, clustered
+// by role, and an edge from each input to its user.
+void printGraphDot(const Graph &graph, std::ostream &out);
 
 } // namespace gradc
 

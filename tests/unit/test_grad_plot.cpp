@@ -4,6 +4,8 @@
 #include "plot/GradPlot.h"
 #include "plot/Svg.h"
 
+#include "text_checks.h"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -11,14 +13,6 @@
 using namespace gradc;
 
 namespace {
-
-size_t count(const std::string &text, const std::string &part) {
-  size_t found = 0;
-  for (size_t at = text.find(part); at != std::string::npos;
-       at = text.find(part, at + part.size()))
-    ++found;
-  return found;
-}
 
 const char *const kHeader = "step,param,grad_norm,weight_norm,flag\n";
 
@@ -44,23 +38,23 @@ TEST_CASE("plot draws one line per weight with a legend entry each", "[plot]") {
   GradLog log = readGradLog(GRADC_PLOT_TEST_CSV);
   std::string svg = renderGradPlot(log, PlotOptions{});
   CHECK(svg.rfind("<?xml", 0) == 0);
-  CHECK(count(svg, "<svg ") == 1);
-  CHECK(count(svg, "</svg>") == 1);
+  CHECK(countOccurrences(svg, "<svg ") == 1);
+  CHECK(countOccurrences(svg, "</svg>") == 1);
   // Three weights in panel (a); biases are left out by default.
-  CHECK(count(svg, "<path class=\"series\"") == 3);
-  CHECK(count(svg, "<title>fc1.weight</title>") == 1);
-  CHECK(count(svg, "<title>out.weight</title>") == 1);
-  CHECK(count(svg, "bias") == 0);
-  CHECK(count(svg, "__global__") == 0);
-  CHECK(count(svg, ">0  fc1.weight</text>") == 1);
-  CHECK(count(svg, ">1  fc2.weight</text>") == 1);
-  CHECK(count(svg, ">2  out.weight</text>") == 1);
+  CHECK(countOccurrences(svg, "<path class=\"series\"") == 3);
+  CHECK(countOccurrences(svg, "<title>fc1.weight</title>") == 1);
+  CHECK(countOccurrences(svg, "<title>out.weight</title>") == 1);
+  CHECK(countOccurrences(svg, "bias") == 0);
+  CHECK(countOccurrences(svg, "__global__") == 0);
+  CHECK(countOccurrences(svg, ">0  fc1.weight</text>") == 1);
+  CHECK(countOccurrences(svg, ">1  fc2.weight</text>") == 1);
+  CHECK(countOccurrences(svg, ">2  out.weight</text>") == 1);
   // Default steps of panel (b): the first, a middle and the last.
-  CHECK(count(svg, "<path class=\"depth\"") == 3);
-  CHECK(count(svg, ">step 10</text>") == 1);
-  CHECK(count(svg, ">step 20</text>") == 1);
-  CHECK(count(svg, ">step 40</text>") == 1);
-  CHECK(count(svg, "plot_small_grads.csv") == 1);
+  CHECK(countOccurrences(svg, "<path class=\"depth\"") == 3);
+  CHECK(countOccurrences(svg, ">step 10</text>") == 1);
+  CHECK(countOccurrences(svg, ">step 20</text>") == 1);
+  CHECK(countOccurrences(svg, ">step 40</text>") == 1);
+  CHECK(countOccurrences(svg, "plot_small_grads.csv") == 1);
 }
 
 TEST_CASE("plot labels the log axis at powers of ten", "[plot]") {
@@ -70,14 +64,14 @@ TEST_CASE("plot labels the log axis at powers of ten", "[plot]") {
   // 4 (margins under and over them). Twelve decades are labelled every
   // second one, in both panels.
   auto label = [&](const std::string &exponent) {
-    return count(svg, "font-size=\"9\">" + exponent + "</tspan>");
+    return countOccurrences(svg, "font-size=\"9\">" + exponent + "</tspan>");
   };
   for (const char *exponent : {"\u22128", "\u22126", "\u22122", "0", "2", "4"})
     CHECK(label(exponent) == 2);
   for (const char *exponent : {"\u221210", "\u22127", "\u22121", "3", "6"})
     CHECK(label(exponent) == 0);
-  CHECK(count(svg, "gradient L2 norm (log scale)") == 2);
-  CHECK(count(svg, "training step (optimizer updates)") == 1);
+  CHECK(countOccurrences(svg, "gradient L2 norm (log scale)") == 2);
+  CHECK(countOccurrences(svg, "training step (optimizer updates)") == 1);
 }
 
 TEST_CASE("plot marks zero and NaN norms and draws the thresholds", "[plot]") {
@@ -85,11 +79,11 @@ TEST_CASE("plot marks zero and NaN norms and draws the thresholds", "[plot]") {
       renderGradPlot(readGradLog(GRADC_PLOT_TEST_CSV), PlotOptions{});
   // fc1.weight is 0 and out.weight NaN at step 30: two crosses in (a);
   // step 30 is not drawn in (b). Each legend has one more.
-  CHECK(count(svg, "class=\"bad-norm\"") == 4);
-  CHECK(count(svg, "nan, inf or 0 (2 in log)") == 2);
-  CHECK(count(svg, "vanishing below 1e-06") == 2);
-  CHECK(count(svg, "exploding above 1000") == 2);
-  CHECK(count(svg, "stroke-dasharray=\"8,5\"") == 4);
+  CHECK(countOccurrences(svg, "class=\"bad-norm\"") == 4);
+  CHECK(countOccurrences(svg, "nan, inf or 0 (2 in log)") == 2);
+  CHECK(countOccurrences(svg, "vanishing below 1e-06") == 2);
+  CHECK(countOccurrences(svg, "exploding above 1000") == 2);
+  CHECK(countOccurrences(svg, "stroke-dasharray=\"8,5\"") == 4);
 }
 
 TEST_CASE("plot draws biases on request and the chosen steps", "[plot]") {
@@ -97,13 +91,13 @@ TEST_CASE("plot draws biases on request and the chosen steps", "[plot]") {
   options.includeBiases = true;
   options.steps = "30,last,first,24";
   std::string svg = renderGradPlot(readGradLog(GRADC_PLOT_TEST_CSV), options);
-  CHECK(count(svg, "<path class=\"series\"") == 6);
-  CHECK(count(svg, "<title>fc2.bias</title>") == 1);
-  CHECK(count(svg, ">step 30</text>") == 1);
-  CHECK(count(svg, ">step 40</text>") == 1);
-  CHECK(count(svg, ">step 10</text>") == 1);
-  CHECK(count(svg, ">step 20 (nearest logged to 24)</text>") == 1);
-  CHECK(count(svg, "<path class=\"depth\"") == 4);
+  CHECK(countOccurrences(svg, "<path class=\"series\"") == 6);
+  CHECK(countOccurrences(svg, "<title>fc2.bias</title>") == 1);
+  CHECK(countOccurrences(svg, ">step 30</text>") == 1);
+  CHECK(countOccurrences(svg, ">step 40</text>") == 1);
+  CHECK(countOccurrences(svg, ">step 10</text>") == 1);
+  CHECK(countOccurrences(svg, ">step 20 (nearest logged to 24)</text>") == 1);
+  CHECK(countOccurrences(svg, "<path class=\"depth\"") == 4);
 
   options.steps = "1,soon";
   try {
@@ -120,9 +114,9 @@ TEST_CASE("plot escapes names from the log", "[plot]") {
   PlotOptions options;
   options.title = "a<b>&c";
   std::string svg = renderGradPlot(parseGradLog(text, "g.csv"), options);
-  CHECK(count(svg, "&lt;b&gt;&amp;&quot;x&apos;.weight") == 2);
-  CHECK(count(svg, "<b>") == 0);
-  CHECK(count(svg, "a&lt;b&gt;&amp;c") == 1);
+  CHECK(countOccurrences(svg, "&lt;b&gt;&amp;&quot;x&apos;.weight") == 2);
+  CHECK(countOccurrences(svg, "<b>") == 0);
+  CHECK(countOccurrences(svg, "a&lt;b&gt;&amp;c") == 1);
   CHECK(xmlEscape("a\x01z") == "a?z");
   CHECK(xmlEscape("\xc3\xa9\xff\xc3") == "\xc3\xa9??");
 }
