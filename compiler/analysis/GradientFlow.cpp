@@ -34,6 +34,12 @@ namespace {
 
 constexpr double kVanishing = 1e-4;
 constexpr double kExploding = 1e4;
+// Outputs this large at initialization explode the first steps whatever
+// the backward products: a softmax over logits a hundred apart is all on
+// one class, its loss is about that size, and the weight gradients scale
+// with the activations that fed them. Well-initialized networks start
+// near 1.
+constexpr double kExplodingOutput = 1e2;
 
 double sigmoid(double z) { return 1 / (1 + std::exp(-z)); }
 
@@ -225,7 +231,7 @@ bool usesDefaultInit(const std::vector<LayerSpec> &layers) {
 
 void conclude(const ModelSpec &spec, FlowReport &report, double lowest,
               double highest) {
-  char text[160];
+  char text[200];
   if (lowest < kVanishing) {
     std::snprintf(text, sizeof text,
                   "gradients vanish: the backward signal reaching the "
@@ -248,17 +254,27 @@ void conclude(const ModelSpec &spec, FlowReport &report, double lowest,
       report.conclusions.push_back(
           "wrap layers in residual blocks, or compile with --residual");
   }
+  const bool outputExplodes = report.outputRms > kExplodingOutput;
   if (highest > kExploding) {
     std::snprintf(text, sizeof text,
                   "gradients explode: the backward signal grows to %.2g "
                   "times that at the output",
                   highest);
     report.conclusions.push_back(text);
+  }
+  if (outputExplodes) {
+    std::snprintf(text, sizeof text,
+                  "activations explode: the outputs start at a typical "
+                  "size of %.2g, and the first steps' gradients are as "
+                  "large",
+                  report.outputRms);
+    report.conclusions.push_back(text);
+  }
+  if (highest > kExploding || outputExplodes)
     report.conclusions.push_back(
         "clip the gradient with --clip-norm 1, use a smaller init "
         "(xavier_normal, he_normal) or add batchnorm (--batchnorm)");
-  }
-  if (lowest >= kVanishing && highest <= kExploding) {
+  if (lowest >= kVanishing && highest <= kExploding && !outputExplodes) {
     std::snprintf(text, sizeof text,
                   "gradient flow looks healthy: the running product stays "
                   "between %.2g and %.2g",
@@ -355,7 +371,9 @@ FlowReport analyzeGradientFlow(const ModelSpec &spec, const Graph &graph) {
   report.inputSecondMoment = input.second;
   Analyzer analyzer(graph);
   std::vector<Step> steps;
-  analyzer.chain(spec.layers, input, steps);
+  const Moments output = analyzer.chain(spec.layers, input, steps);
+  report.outputRms = std::sqrt(output.second);
+  report.flagged = report.outputRms > kExplodingOutput;
 
   // Backward, from the model's output: `product` is the signal at the
   // input of the current layer relative to that at the output.
@@ -418,6 +436,10 @@ void printFlowReport(const FlowReport &report, std::ostream &out) {
                   report.firstOverLastSignal, report.firstOverLastWeightGrad);
     out << line;
   }
+  std::snprintf(line, sizeof line,
+                "outputs at initialization: root mean square %.3g\n",
+                report.outputRms);
+  out << line;
   for (const std::string &note : report.notes)
     out << "note: " << note << "\n";
   for (const std::string &conclusion : report.conclusions)

@@ -54,6 +54,8 @@ struct FlowReport {
   // the model has fewer than two such layers.
   double firstOverLastSignal = 0;
   double firstOverLastWeightGrad = 0;
+  // The root mean square of one output element at initialization.
+  double outputRms = 0;
   std::vector<std::string> notes;       // approximations that were used
   std::vector<std::string> conclusions; // plain words and suggestions
   bool flagged = false;

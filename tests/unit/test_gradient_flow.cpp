@@ -1,9 +1,13 @@
 // Unit tests of the gradient-flow analysis behind `gradc --report`: the
-// Gaussian expectations against closed forms, and the init variances.
+// Gaussian expectations against closed forms, the init variances, and the
+// outputs' size at initialization.
 #include "analysis/GradientFlow.h"
+#include "frontend/Parser.h"
+#include "ir/GraphBuilder.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace gradc;
@@ -74,4 +78,51 @@ TEST_CASE("activation means match closed forms", "[gradient_flow]") {
   CHECK(activationMoments("tanh", 0, 3).mean == Approx(0).margin(1e-12));
   CHECK(activationMoments("relu", 0, 2).mean ==
         Approx(std::sqrt(2 / (2 * M_PI))).epsilon(1e-5));
+}
+
+namespace {
+
+// Six relu layers of 64 units from 64 inputs of E[x^2] = 1 (the input
+// scale is unknown without a data section), every weight drawn with
+// standard deviation `sd`.
+FlowReport reportForReluStack(double sd) {
+  std::string text = "model: stack\ninput: [64]\nlayers:\n";
+  for (int i = 0; i < 6; ++i)
+    text += "  - {op: dense, units: 64, activation: relu, init: {normal: " +
+            std::to_string(sd) + "}}\n";
+  text += "  - {op: dense, units: 10, init: {normal: " + std::to_string(sd) +
+          "}}\nloss: softmax_cross_entropy\n"
+          "optimizer: {type: sgd, lr: 0.1}\ntrain: {batch: 8, epochs: 1}\n";
+  const ModelSpec spec = parseModel("stack.yaml", text);
+  return analyzeGradientFlow(spec, buildForwardGraph(spec));
+}
+
+bool concludes(const FlowReport &report, const std::string &start) {
+  return std::any_of(
+      report.conclusions.begin(), report.conclusions.end(),
+      [&](const std::string &line) { return line.rfind(start, 0) == 0; });
+}
+
+} // namespace
+
+TEST_CASE("outputs that start large are flagged as exploding",
+          "[gradient_flow]") {
+  // Each layer multiplies E[x^2] by 64 * sd^2 / 2 (relu keeps half) plus
+  // the bias's 1 / (3 * 64); the last one by 64 * sd^2.
+  const FlowReport wide = reportForReluStack(0.4);
+  double second = 1;
+  for (int i = 0; i < 6; ++i)
+    second = (64 * 0.16 * second + 1.0 / 192) / 2;
+  second = 64 * 0.16 * second + 1.0 / 192;
+  CHECK(wide.outputRms == Approx(std::sqrt(second)).epsilon(1e-3));
+  CHECK(wide.outputRms > 100);
+  CHECK(wide.flagged);
+  CHECK(concludes(wide, "activations explode"));
+  CHECK_FALSE(concludes(wide, "gradient flow looks healthy"));
+
+  // he_normal's standard deviation for 64 inputs keeps the size near 1.
+  const FlowReport he = reportForReluStack(std::sqrt(2.0 / 64));
+  CHECK(he.outputRms < 10);
+  CHECK_FALSE(he.flagged);
+  CHECK(concludes(he, "gradient flow looks healthy"));
 }
