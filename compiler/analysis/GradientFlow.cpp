@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <map>
 #include <ostream>
+#include <set>
 
 namespace gradc {
 
@@ -151,7 +152,7 @@ private:
       step.gain = std::sqrt(1 + gf * gf);
       m = {m.second + mf.second, m.variance + mf.variance, m.mean + mf.mean};
     } else if (layer.op != "flatten" && layer.op != "maxpool2d") {
-      unmodelled.push_back(layer.op);
+      unmodelled.insert(layer.op);
     }
     // The batchnorm pass moves a layer's activation after the
     // normalization.
@@ -170,7 +171,7 @@ private:
   std::map<std::string, const Param *> params;
 
 public:
-  std::vector<std::string> unmodelled;
+  std::set<std::string> unmodelled; // ops taken as gain 1
 };
 
 // The second moment of one input element, from what the data section
@@ -230,7 +231,7 @@ bool usesDefaultInit(const std::vector<LayerSpec> &layers) {
 }
 
 void conclude(const ModelSpec &spec, FlowReport &report, double lowest,
-              double highest) {
+              double highest, const std::set<std::string> &unmodelled) {
   char text[200];
   if (lowest < kVanishing) {
     std::snprintf(text, sizeof text,
@@ -270,16 +271,32 @@ void conclude(const ModelSpec &spec, FlowReport &report, double lowest,
                   report.outputRms);
     report.conclusions.push_back(text);
   }
-  if (highest > kExploding || outputExplodes)
+  if ((highest > kExploding || outputExplodes) &&
+      spec.passes.clip.kind == ClipKind::None)
     report.conclusions.push_back(
         "clip the gradient with --clip-norm 1, use a smaller init "
         "(xavier_normal, he_normal) or add batchnorm (--batchnorm)");
+  else if (highest > kExploding || outputExplodes)
+    report.conclusions.push_back(
+        "the gradient is clipped, which bounds each step; a smaller init "
+        "(xavier_normal, he_normal) or batchnorm (--batchnorm) would remove "
+        "the cause");
   if (lowest >= kVanishing && highest <= kExploding && !outputExplodes) {
+    // Layers taken as gain 1 may still shrink or grow the gradient: a
+    // recurrence does so once per step of the sequence.
     std::snprintf(text, sizeof text,
-                  "gradient flow looks healthy: the running product stays "
+                  "gradient flow looks healthy%s: the running product stays "
                   "between %.2g and %.2g",
+                  unmodelled.empty() ? "" : " through the layers modelled",
                   lowest, highest);
     report.conclusions.push_back(text);
+    for (const std::string &op : unmodelled)
+      report.conclusions.push_back(
+          "'" + op + "' layers are not analysed" +
+          (op == "rnn" || op == "lstm"
+               ? ": the gradient through the steps of a sequence can "
+                 "still vanish or explode"
+               : ""));
   }
 }
 
@@ -413,7 +430,7 @@ FlowReport analyzeGradientFlow(const ModelSpec &spec, const Graph &graph) {
                            "order; joins are not modelled");
   for (const std::string &op : analyzer.unmodelled)
     report.notes.push_back("'" + op + "' layers are taken as gain 1");
-  conclude(spec, report, lowest, highest);
+  conclude(spec, report, lowest, highest, analyzer.unmodelled);
   return report;
 }
 

@@ -48,6 +48,8 @@ struct Options {
   std::optional<bool> batchnorm;   // --batchnorm, --no-batchnorm
   std::optional<int64_t> residual; // --residual[=K] (K 2 by default),
                                    // --no-residual (0)
+  // The switches given for each, so that contradicting ones are refused.
+  std::vector<std::string> batchnormSwitches, residualSwitches;
   // --clip-norm, --clip-value or --no-clip, which override the model
   // file's passes.clip; clipSwitches lists those given, at most one.
   std::optional<ClipSpec> clip;
@@ -179,6 +181,17 @@ void checkOutputPath(const std::string &output, const std::string &model) {
 
 int compileModel(const Options &options) {
   SourceLoc commandLine{"gradc"};
+  if (options.report && !options.emit.empty())
+    userError(commandLine, "--report and --emit cannot be combined",
+              "--report prints the analysis, to -o's file when given");
+  for (const auto &[pass, switches] :
+       {std::pair{"batchnorm", options.batchnormSwitches},
+        std::pair{"residual", options.residualSwitches}})
+    if (switches.size() > 1 && switches.front() != switches.back())
+      userError(commandLine,
+                switches.front() + " and " + switches.back() +
+                    " cannot be combined",
+                std::string("give --") + pass + " or --no-" + pass);
   if (options.clipSwitches.size() > 1)
     userError(commandLine,
               options.clipSwitches[0] + " and " + options.clipSwitches[1] +
@@ -208,7 +221,11 @@ int compileModel(const Options &options) {
 
   // The report reads the forward graph's fans and inits; it builds nothing.
   if (options.report) {
-    printFlowReport(analyzeGradientFlow(spec, graph), std::cout);
+    std::ostringstream text;
+    printFlowReport(analyzeGradientFlow(spec, graph), text);
+    std::string output = options.output.empty() ? "-" : options.output;
+    checkOutputPath(output, options.model);
+    writeOutput(output, text.str());
     return 0;
   }
 
@@ -348,10 +365,18 @@ int main(int argc, char **argv) {
   // The pass switches of the contract; they are recognised so that their
   // use gets a clear message.
   app.add_flag_callback(
-      "--batchnorm", [&options] { options.batchnorm = true; },
+      "--batchnorm",
+      [&options] {
+        options.batchnorm = true;
+        options.batchnormSwitches.push_back("--batchnorm");
+      },
       "insert BatchNorm after every dense and conv2d layer but the last");
   app.add_flag_callback(
-      "--no-batchnorm", [&options] { options.batchnorm = false; },
+      "--no-batchnorm",
+      [&options] {
+        options.batchnorm = false;
+        options.batchnormSwitches.push_back("--no-batchnorm");
+      },
       "no BatchNorm pass, whatever the model file says");
   // A flag, so that K comes only as --residual=K: an option with an
   // optional value took the model file that followed it for K.
@@ -361,9 +386,14 @@ int main(int argc, char **argv) {
                "skip; --residual=K, K 2 when not given")
       ->each([&options](const std::string &value) {
         options.residual = value.empty() ? 2 : parseRunLength(value);
+        options.residualSwitches.push_back("--residual");
       });
   app.add_flag_callback(
-      "--no-residual", [&options] { options.residual = 0; },
+      "--no-residual",
+      [&options] {
+        options.residual = 0;
+        options.residualSwitches.push_back("--no-residual");
+      },
       "no residual pass, whatever the model file says");
   // The threshold is checked after parsing, so that its message has
   // gradc's form rather than CLI11's.
@@ -398,8 +428,18 @@ int main(int argc, char **argv) {
   } catch (const CLI::Success &success) {
     return app.exit(success);
   } catch (const CLI::ParseError &error) {
-    std::cerr << "gradc: error: " << error.what() << "\n"
-              << "run 'gradc --help' for the options\n";
+    std::cerr << "gradc: error: " << error.what() << "\n";
+    // `--residual 3` parses as the flag and a stray 3 (or a stray model).
+    for (int i = 1; i + 1 < argc; ++i) {
+      const std::string next = argv[i + 1];
+      if (std::string(argv[i]) == "--residual" && !next.empty() &&
+          next.find_first_not_of("0123456789") == std::string::npos) {
+        std::cerr << "gradc: note: write the run length as --residual=" << next
+                  << "\n";
+        return 1;
+      }
+    }
+    std::cerr << "run 'gradc --help' for the options\n";
     return 1;
   }
 

@@ -12,8 +12,9 @@ int runEval(const gradc_model &model, const Options &options) {
   const DataSettings data = resolveData(config, options.data);
   if (!data.test)
     throw UserError("no test data: the model file names none",
-                    "give --test-images and --test-labels (IDX), or --test-x "
-                    "and --test-y (.npy)");
+                    "give --test-images and --test-labels (IDX), --test-x "
+                    "and --test-y (.npy), or --test-csv and "
+                    "--test-label-column");
   const Dataset test =
       loadSplit(model, *data.test, data.transform, "test", options);
 

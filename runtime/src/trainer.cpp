@@ -47,11 +47,12 @@ TrainingPosition Trainer::run() {
                "epochs\n",
                position_.epoch, plan_.epochs);
   else if (!plan_.quiet && last_report_->test_accuracy)
-    fmt::print("finished after {} steps: test accuracy {:.4f}\n",
-               position_.step, *last_report_->test_accuracy);
+    fmt::print("finished after {} step{}: test accuracy {:.4f}\n",
+               position_.step, position_.step == 1 ? "" : "s",
+               *last_report_->test_accuracy);
   else if (!plan_.quiet && last_report_->test_loss)
-    fmt::print("finished after {} steps: test loss {:.4f}\n",
-               position_.step, *last_report_->test_loss);
+    fmt::print("finished after {} step{}: test loss {:.4f}\n", position_.step,
+               position_.step == 1 ? "" : "s", *last_report_->test_loss);
   return position_;
 }
 

@@ -85,7 +85,13 @@ namespace {
 // Six relu layers of 64 units from 64 inputs of E[x^2] = 1 (the input
 // scale is unknown without a data section), every weight drawn with
 // standard deviation `sd`.
-FlowReport reportForReluStack(double sd) {
+FlowReport reportFor(const std::string &text) {
+  const ModelSpec spec = parseModel("model.yaml", text);
+  return analyzeGradientFlow(spec, buildForwardGraph(spec));
+}
+
+// `extra` is added to the model file: a passes: section, say.
+FlowReport reportForReluStack(double sd, const std::string &extra = "") {
   std::string text = "model: stack\ninput: [64]\nlayers:\n";
   for (int i = 0; i < 6; ++i)
     text += "  - {op: dense, units: 64, activation: relu, init: {normal: " +
@@ -93,8 +99,7 @@ FlowReport reportForReluStack(double sd) {
   text += "  - {op: dense, units: 10, init: {normal: " + std::to_string(sd) +
           "}}\nloss: softmax_cross_entropy\n"
           "optimizer: {type: sgd, lr: 0.1}\ntrain: {batch: 8, epochs: 1}\n";
-  const ModelSpec spec = parseModel("stack.yaml", text);
-  return analyzeGradientFlow(spec, buildForwardGraph(spec));
+  return reportFor(text + extra);
 }
 
 bool concludes(const FlowReport &report, const std::string &start) {
@@ -125,4 +130,29 @@ TEST_CASE("outputs that start large are flagged as exploding",
   CHECK(he.outputRms < 10);
   CHECK_FALSE(he.flagged);
   CHECK(concludes(he, "gradient flow looks healthy"));
+}
+
+TEST_CASE("a clipped network is not told to clip", "[gradient_flow]") {
+  const FlowReport clipped =
+      reportForReluStack(0.4, "passes: {clip: {global_norm: 1}}\n");
+  CHECK(concludes(clipped, "activations explode"));
+  CHECK(concludes(clipped, "the gradient is clipped"));
+  CHECK_FALSE(concludes(clipped, "clip the gradient"));
+  CHECK(concludes(reportForReluStack(0.4), "clip the gradient"));
+}
+
+TEST_CASE("layers the analysis does not model are named in its conclusion",
+          "[gradient_flow]") {
+  const FlowReport report = reportFor(R"(model: recurrent
+input: [50, 2]
+layers:
+  - {op: rnn, hidden: 16, activation: tanh, return: last}
+  - {op: dense, units: 1}
+loss: mse
+optimizer: {type: sgd, lr: 0.1}
+train: {batch: 8, epochs: 1}
+)");
+  CHECK(concludes(report, "gradient flow looks healthy through the layers "
+                          "modelled"));
+  CHECK(concludes(report, "'rnn' layers are not analysed"));
 }
