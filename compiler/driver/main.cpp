@@ -208,7 +208,11 @@ int compileModel(const Options &options) {
   // The pipeline, in order: parse and check the model file, rewrite the
   // model with the mitigation passes, build the forward graph,
   // differentiate it, plan memory, generate code, build.
-  ModelSpec spec = parseModelFile(options.model);
+  // The graph and the report need no data; a trainer does.
+  const bool needsData =
+      !options.report && options.emit != "graph" && options.emit != "dot";
+  ModelSpec spec = parseModelFile(
+      options.model, needsData ? DataFiles::Required : DataFiles::Optional);
   if (options.clip)
     spec.passes.clip = *options.clip;
   timer.done("parse");

@@ -119,6 +119,10 @@ struct SplitSpec {
   std::string csv;
   int64_t labelColumn = -1; // the CSV column of the target
   SourceLoc xLoc, yLoc, csvLoc, labelLoc;
+  // The files named that do not exist, as the errors to report when the
+  // data are needed: building a trainer needs them, printing the graph or
+  // the gradient-flow report does not.
+  std::vector<UserError> missingFiles;
 };
 
 struct DataSpec {

@@ -292,7 +292,8 @@ static bool indentedWithTab(const std::string &text, int line) {
   return text.find('\t', start) < content;
 }
 
-ModelSpec parseModel(const std::string &path, const std::string &text) {
+ModelSpec parseModel(const std::string &path, const std::string &text,
+                     DataFiles data) {
   if (text.size() > MaxFileBytes)
     userError(SourceLoc{path}, "the model file is larger than 1 MiB");
   checkNesting(path, text);
@@ -319,11 +320,15 @@ ModelSpec parseModel(const std::string &path, const std::string &text) {
               "the model file holds more than one YAML document",
               "a model is one document; remove the '---' and what follows");
   }
-  return detail::ModelParser(path).parse(documents.empty() ? YAML::Node()
-                                                           : documents[0]);
+  ModelSpec spec = detail::ModelParser(path).parse(
+      documents.empty() ? YAML::Node() : documents[0]);
+  for (const SplitSpec *split : {&spec.data.train, &spec.data.test})
+    if (data == DataFiles::Required && !split->missingFiles.empty())
+      throw split->missingFiles.front();
+  return spec;
 }
 
-ModelSpec parseModelFile(const std::string &path) {
+ModelSpec parseModelFile(const std::string &path, DataFiles data) {
   std::error_code error;
   if (!fs::is_regular_file(path, error))
     userError(SourceLoc{path}, "cannot open the model file",
@@ -337,7 +342,7 @@ ModelSpec parseModelFile(const std::string &path) {
   text.resize(MaxFileBytes + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
-  return parseModel(path, text);
+  return parseModel(path, text, data);
 }
 
 } // namespace gradc

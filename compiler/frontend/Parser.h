@@ -14,11 +14,17 @@
 
 namespace gradc {
 
+// Whether the data files the model names must exist: a trainer needs
+// them, the printed graph and the gradient-flow report do not.
+enum class DataFiles { Required, Optional };
+
 // Parses the model file at `path`. `text` is the file's contents.
-ModelSpec parseModel(const std::string &path, const std::string &text);
+ModelSpec parseModel(const std::string &path, const std::string &text,
+                     DataFiles data = DataFiles::Required);
 
 // Reads and parses the model file at `path`.
-ModelSpec parseModelFile(const std::string &path);
+ModelSpec parseModelFile(const std::string &path,
+                         DataFiles data = DataFiles::Required);
 
 // Whether `name` is a valid user name: a letter or '_', then letters,
 // digits, '_' or '-', at most 64 characters.

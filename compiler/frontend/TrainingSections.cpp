@@ -62,7 +62,8 @@ void refuseKeys(const YamlMap &map, const std::vector<std::string> &keys,
 }
 
 std::string parseDataPath(const std::string &file, const YamlMap &map,
-                          const std::string &key) {
+                          const std::string &key,
+                          std::vector<UserError> &missing) {
   std::string given = parsePathText(file, map, key);
   fs::path path(given);
   std::error_code error;
@@ -73,12 +74,13 @@ std::string parseDataPath(const std::string &file, const YamlMap &map,
     userError(map.loc(key), "data file '" + given + "' is not a regular file",
               "name the file itself, not a folder or a device");
   if (!fs::is_regular_file(path, error))
-    userError(map.loc(key), "data file '" + given + "' does not exist",
-              fs::path(given).is_relative()
-                  ? "relative paths are relative to the model file, so "
-                    "this is " +
-                        path.lexically_normal().string()
-                  : "");
+    missing.emplace_back(map.loc(key),
+                         "data file '" + given + "' does not exist",
+                         fs::path(given).is_relative()
+                             ? "relative paths are relative to the model "
+                               "file, so this is " +
+                                   path.lexically_normal().string()
+                             : "");
   return path.lexically_normal().string();
 }
 
@@ -193,15 +195,15 @@ SplitSpec parseSplitSection(const std::string &file, const YAML::Node &node,
 
   SplitSpec split;
   if (chosen->first == "images") {
-    split.images = parseDataPath(file, map, "images");
-    split.labels = parseDataPath(file, map, "labels");
+    split.images = parseDataPath(file, map, "images", split.missingFiles);
+    split.labels = parseDataPath(file, map, "labels", split.missingFiles);
   } else if (chosen->first == "x") {
-    split.x = parseDataPath(file, map, "x");
+    split.x = parseDataPath(file, map, "x", split.missingFiles);
     split.xLoc = map.loc("x");
-    split.y = parseDataPath(file, map, "y");
+    split.y = parseDataPath(file, map, "y", split.missingFiles);
     split.yLoc = map.loc("y");
   } else {
-    split.csv = parseDataPath(file, map, "csv");
+    split.csv = parseDataPath(file, map, "csv", split.missingFiles);
     split.csvLoc = map.loc("csv");
     split.labelColumn = asInt(file, map.get("label"), "label", 0, MaxCsvColumn);
     split.labelLoc = map.loc("label");

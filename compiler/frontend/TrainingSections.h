@@ -27,8 +27,8 @@ ScheduleSpec parseScheduleSection(const std::string &file,
                                   const YAML::Node &node);
 
 // {images, labels}, {x, y} or {csv, label}, with every path resolved
-// against the model file's folder and checked to exist. `what` names the
-// split in messages ("data.train").
+// against the model file's folder; the files that do not exist are listed
+// in missingFiles. `what` names the split in messages ("data.train").
 SplitSpec parseSplitSection(const std::string &file, const YAML::Node &node,
                             const std::string &what);
 

@@ -410,6 +410,10 @@ void detail::GraphBuilder::addLoss() {
 
 void detail::GraphBuilder::checkData(const SplitSpec &split,
                                      const std::string &splitName) {
+  // Files that are not there cannot be read; the parser has their errors
+  // for when the data are needed.
+  if (!split.missingFiles.empty())
+    return;
   if (!split.x.empty() || !split.csv.empty()) {
     checkArrayData(spec, split, splitName,
                    {graph.type(graph.input).elements(),
