@@ -230,14 +230,27 @@ bool usesDefaultInit(const std::vector<LayerSpec> &layers) {
   return false;
 }
 
+// A figure of the estimate as text. Deep enough chains of large or small
+// gains run past what a double holds; those say so rather than print
+// inf, nan or 0.
+std::string figure(double value, int digits = 2) {
+  if (std::isnan(value) || std::isinf(value))
+    return "beyond the range of doubles (over 1e308)";
+  if (value == 0)
+    return "below the range of doubles (under 1e-308)";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*g", digits, value);
+  return text;
+}
+
 void conclude(const ModelSpec &spec, FlowReport &report, double lowest,
               double highest, const std::set<std::string> &unmodelled) {
   char text[200];
   if (lowest < kVanishing) {
     std::snprintf(text, sizeof text,
                   "gradients vanish: the backward signal reaching the "
-                  "input side is %.2g times that at the output",
-                  lowest);
+                  "input side is %s times that at the output",
+                  figure(lowest).c_str());
     report.conclusions.push_back(text);
     if (usesSaturating(spec.layers))
       report.conclusions.push_back(
@@ -255,20 +268,21 @@ void conclude(const ModelSpec &spec, FlowReport &report, double lowest,
       report.conclusions.push_back(
           "wrap layers in residual blocks, or compile with --residual");
   }
-  const bool outputExplodes = report.outputRms > kExplodingOutput;
+  // A NaN size (an overflowed estimate) counts as exploding.
+  const bool outputExplodes = !(report.outputRms <= kExplodingOutput);
   if (highest > kExploding) {
     std::snprintf(text, sizeof text,
-                  "gradients explode: the backward signal grows to %.2g "
+                  "gradients explode: the backward signal grows to %s "
                   "times that at the output",
-                  highest);
+                  figure(highest).c_str());
     report.conclusions.push_back(text);
   }
   if (outputExplodes) {
     std::snprintf(text, sizeof text,
                   "activations explode: the outputs start at a typical "
-                  "size of %.2g, and the first steps' gradients are as "
+                  "size of %s, and the first steps' gradients are as "
                   "large",
-                  report.outputRms);
+                  figure(report.outputRms).c_str());
     report.conclusions.push_back(text);
   }
   if ((highest > kExploding || outputExplodes) &&
@@ -390,7 +404,7 @@ FlowReport analyzeGradientFlow(const ModelSpec &spec, const Graph &graph) {
   std::vector<Step> steps;
   const Moments output = analyzer.chain(spec.layers, input, steps);
   report.outputRms = std::sqrt(output.second);
-  report.flagged = report.outputRms > kExplodingOutput;
+  report.flagged = !(report.outputRms <= kExplodingOutput);
 
   // Backward, from the model's output: `product` is the signal at the
   // input of the current layer relative to that at the output.
@@ -448,14 +462,15 @@ void printFlowReport(const FlowReport &report, std::ostream &out) {
   }
   if (report.firstOverLastSignal > 0) {
     std::snprintf(line, sizeof line,
-                  "first over last weighted layer: signal %.3g, weight "
-                  "gradient norm %.3g\n",
-                  report.firstOverLastSignal, report.firstOverLastWeightGrad);
+                  "first over last weighted layer: signal %s, weight "
+                  "gradient norm %s\n",
+                  figure(report.firstOverLastSignal, 3).c_str(),
+                  figure(report.firstOverLastWeightGrad, 3).c_str());
     out << line;
   }
   std::snprintf(line, sizeof line,
-                "outputs at initialization: root mean square %.3g\n",
-                report.outputRms);
+                "outputs at initialization: root mean square %s\n",
+                figure(report.outputRms, 3).c_str());
   out << line;
   for (const std::string &note : report.notes)
     out << "note: " << note << "\n";

@@ -134,7 +134,10 @@ static void buildInPrivateDir(const std::string &inputName,
                               const std::vector<std::string> &after,
                               const std::string &output, bool verbose) {
   fs::path outPath = fs::absolute(output);
-  std::string hidden = "." + outPath.filename().string() + ".gradc-XXXXXX";
+  // The output's name is cut short so that a name near the file system's
+  // 255-byte limit still leaves room for the suffix.
+  std::string hidden =
+      "." + outPath.filename().string().substr(0, 100) + ".gradc-XXXXXX";
   std::string pattern = (outPath.parent_path() / hidden).string();
   std::vector<char> dirName(pattern.begin(), pattern.end());
   dirName.push_back('\0');

@@ -30,6 +30,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace gradc;
@@ -97,10 +98,16 @@ int64_t parseRunLength(const std::string &text) {
 // so that a residual block wraps each layer with its normalization.
 // Returns the passes applied, for the trainer's `info`.
 std::string runModelPasses(ModelSpec &spec, const Options &options) {
-  if (options.batchnorm)
+  // A switch on the command line is where the pass was asked for, and
+  // where its errors point.
+  if (options.batchnorm) {
     spec.passes.batchnorm = *options.batchnorm;
-  if (options.residual)
+    spec.passes.batchnormLoc = SourceLoc{"gradc"};
+  }
+  if (options.residual) {
     spec.passes.residual = *options.residual;
+    spec.passes.residualLoc = SourceLoc{"gradc"};
+  }
 
   // A pass asked for that finds nothing to rewrite says so: the user
   // expects a different network from the one that gets built.
@@ -108,27 +115,22 @@ std::string runModelPasses(ModelSpec &spec, const Options &options) {
     std::cerr << asked.str() << ": warning: " << what
               << "; the model is unchanged\n";
   };
-  auto whereAsked = [](bool onCommandLine, const SourceLoc &inFile) {
-    return onCommandLine ? SourceLoc{"gradc"} : inFile;
-  };
 
   std::string applied;
   if (insertBatchNorm(spec))
     applied = "batchnorm";
   else if (spec.passes.batchnorm)
-    warnUnchanged(
-        whereAsked(options.batchnorm.has_value(), spec.passes.batchnormLoc),
-        "the batchnorm pass found no dense or conv2d layer before "
-        "the last to normalize");
+    warnUnchanged(spec.passes.batchnormLoc,
+                  "the batchnorm pass found no dense or conv2d layer before "
+                  "the last to normalize");
   if (insertResidual(spec))
     applied += std::string(applied.empty() ? "" : ",") + "residual=" +
                std::to_string(spec.passes.residual);
   else if (spec.passes.residual > 0)
-    warnUnchanged(
-        whereAsked(options.residual.has_value(), spec.passes.residualLoc),
-        "the residual pass found no run of " +
-            std::to_string(spec.passes.residual) +
-            " shape-preserving dense or conv2d layers to wrap");
+    warnUnchanged(spec.passes.residualLoc,
+                  "the residual pass found no run of " +
+                      std::to_string(spec.passes.residual) +
+                      " shape-preserving dense or conv2d layers to wrap");
   return applied;
 }
 
@@ -143,11 +145,20 @@ void writeOutput(const std::string &path, const std::string &text) {
   }
   // checkOutputPath() has refused FIFOs, devices and the model file. The
   // temporary is created exclusively, so nothing planted there is
-  // followed.
-  std::string pattern = path + ".gradc-XXXXXX";
+  // followed. Its name is short whatever the output's (a name near the
+  // 255-byte limit has no room for a suffix), and it gets the mode a new
+  // file would (mkstemp's is 0600).
+  const std::filesystem::path target(path);
+  std::string pattern =
+      (target.parent_path() /
+       ("." + target.filename().string().substr(0, 100) + ".gradc-XXXXXX"))
+          .string();
   int fd = mkstemp(pattern.data());
   if (fd < 0)
     throw UserError(SourceLoc{path}, "cannot write the output file");
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
   size_t written = 0;
   while (written < text.size()) {
     ssize_t now = ::write(fd, text.data() + written, text.size() - written);
@@ -345,6 +356,10 @@ int main(int argc, char **argv) {
   app.footer("gradc plot GRADS.csv -o FILE.svg draws a trainer's gradient-norm "
              "log; 'gradc plot --help' for its options.");
 
+  // A switch takes no value (--batchnorm=0 was taken as --batchnorm);
+  // only --residual=K has one.
+  app.option_defaults()->disable_flag_override();
+
   Options options;
   app.add_option("model", options.model, "the model file (YAML)")->required();
   app.add_option("-o", options.output,
@@ -388,6 +403,7 @@ int main(int argc, char **argv) {
   app.add_flag("--residual{2}", residualText,
                "wrap each run of K shape-preserving layers in an identity "
                "skip; --residual=K, K 2 when not given")
+      ->disable_flag_override(false)
       ->each([&options](const std::string &value) {
         options.residual = value.empty() ? 2 : parseRunLength(value);
         options.residualSwitches.push_back("--residual");

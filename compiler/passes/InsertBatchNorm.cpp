@@ -48,8 +48,8 @@ bool insertBatchNorm(ModelSpec &spec) {
   if (!spec.passes.batchnorm)
     return false;
   if (spec.isGraph)
-    userError(spec.passes.batchnormLoc.line > 0 ? spec.passes.batchnormLoc
-                                                : spec.nameLoc,
+    userError(!spec.passes.batchnormLoc.file.empty() ? spec.passes.batchnormLoc
+                                                     : spec.nameLoc,
               "the batchnorm pass rewrites a chain of 'layers'",
               "in a 'graph:' model, add batchnorm nodes where they belong");
 

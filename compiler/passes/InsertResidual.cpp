@@ -28,8 +28,8 @@ bool insertResidual(ModelSpec &spec) {
   if (runLength <= 0)
     return false;
   if (spec.isGraph)
-    userError(spec.passes.residualLoc.line > 0 ? spec.passes.residualLoc
-                                               : spec.nameLoc,
+    userError(!spec.passes.residualLoc.file.empty() ? spec.passes.residualLoc
+                                                    : spec.nameLoc,
               "the residual pass rewrites a chain of 'layers'",
               "in a 'graph:' model, write the skips with 'add' nodes");
 

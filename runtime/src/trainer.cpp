@@ -170,8 +170,13 @@ bool Trainer::checkFinite(int64_t step, float loss) {
     return true;
   }
   printGradSummary(model, grad_log_, !plan_.quiet, stdout, stderr);
+  // Clipping is compiled in, so a trainer without it can only point at
+  // the compiler's switch.
   throw UserError(fmt::format("step {}: {}", step, what),
-                  "lower the learning rate (--lr)");
+                  plan_.clip.kind == GRADC_CLIP_NONE
+                      ? "lower the learning rate (--lr), or rebuild the "
+                        "trainer with gradient clipping (gradc --clip-norm 1)"
+                      : "lower the learning rate (--lr)");
 }
 
 void Trainer::printCounts() const {

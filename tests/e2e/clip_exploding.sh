@@ -74,6 +74,7 @@ status=0
 cat "$work/plain.txt"
 [ "$status" -eq 1 ]
 grep -q "step [0-9]*: .* not finite" "$work/plain.txt"
+grep -q "gradc --clip-norm 1" "$work/plain.txt"
 cmp "$work/clipped.safetensors" "$work/kept.safetensors"
 
 # The switches override the model file's clip.

@@ -156,3 +156,18 @@ train: {batch: 8, epochs: 1}
                           "modelled"));
   CHECK(concludes(report, "'rnn' layers are not analysed"));
 }
+
+TEST_CASE("an estimate past the range of doubles says so", "[gradient_flow]") {
+  std::string text = "model: huge\ninput: [8]\nlayers:\n";
+  for (int i = 0; i < 60; ++i)
+    text += "  - {op: dense, units: 8, activation: relu, "
+            "init: {normal: 1000000}}\n";
+  text += "  - {op: dense, units: 8}\nloss: softmax_cross_entropy\n"
+          "optimizer: {type: sgd, lr: 0.1}\ntrain: {batch: 2, epochs: 1}\n";
+  const FlowReport report = reportFor(text);
+  CHECK(report.flagged);
+  CHECK(concludes(report, "gradients explode: the backward signal grows to "
+                          "beyond the range of doubles"));
+  CHECK(concludes(report, "activations explode: the outputs start at a "
+                          "typical size of beyond the range of doubles"));
+}
