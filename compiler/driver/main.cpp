@@ -190,6 +190,13 @@ void checkOutputPath(const std::string &output, const std::string &model) {
     throw UserError(SourceLoc{output}, "the output is not a regular file");
 }
 
+// Writes a text form (the graph, the report) to -o's file, or stdout.
+void writeTextOutput(const Options &options, const std::string &text) {
+  std::string output = options.output.empty() ? "-" : options.output;
+  checkOutputPath(output, options.model);
+  writeOutput(output, text);
+}
+
 int compileModel(const Options &options) {
   SourceLoc commandLine{"gradc"};
   if (options.report && !options.emit.empty())
@@ -238,9 +245,7 @@ int compileModel(const Options &options) {
   if (options.report) {
     std::ostringstream text;
     printFlowReport(analyzeGradientFlow(spec, graph), text);
-    std::string output = options.output.empty() ? "-" : options.output;
-    checkOutputPath(output, options.model);
-    writeOutput(output, text.str());
+    writeTextOutput(options, text.str());
     return 0;
   }
 
@@ -266,9 +271,7 @@ int compileModel(const Options &options) {
       printGraph(graph, text);
     else
       printGraphDot(graph, text);
-    std::string output = options.output.empty() ? "-" : options.output;
-    checkOutputPath(output, options.model);
-    writeOutput(output, text.str());
+    writeTextOutput(options, text.str());
     return 0;
   }
 
@@ -381,8 +384,8 @@ int main(int argc, char **argv) {
   app.add_flag("--report", options.report,
                "static gradient-flow analysis; builds nothing");
 
-  // The pass switches of the contract; they are recognised so that their
-  // use gets a clear message.
+  // The pass switches of the contract, which override the model file's
+  // passes: section.
   app.add_flag_callback(
       "--batchnorm",
       [&options] {
