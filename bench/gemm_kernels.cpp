@@ -19,6 +19,7 @@
 //        cpu_gflops=... threads=...
 // gflops is by the wall clock; cpu_gflops divides by the process's CPU
 // time instead, which other processes on the machine disturb less.
+#include <gradc/aligned_vector.h>
 #include <gradc/kernels.h>
 
 #include <algorithm>
@@ -40,7 +41,8 @@ namespace {
 struct Product {
   std::string kernel;
   int64_t M, N, K;
-  std::vector<float> a, b, c;
+  // Cache-line aligned, as the trainers' buffers are.
+  gradc::AlignedVector<float> a, b, c;
 };
 
 double cpuSeconds() {
@@ -73,7 +75,7 @@ Product make(const std::string &kernel, int64_t M, int64_t N, int64_t K,
              std::mt19937 &rng) {
   Product p{kernel, M, N, K, {}, {}, {}};
   std::uniform_real_distribution<float> u(-1, 1);
-  auto fill = [&](std::vector<float> &v, int64_t n) {
+  auto fill = [&](gradc::AlignedVector<float> &v, int64_t n) {
     v.resize(static_cast<size_t>(n));
     for (float &x : v)
       x = u(rng);

@@ -79,9 +79,9 @@ public:
   }
 
   int run() {
-    pristine_ = network_.params;
+    pristine_.assign(network_.params.begin(), network_.params.end());
     loss_ = network_.trainStep(view_, call_seed_);
-    analytic_ = network_.grads;
+    analytic_.assign(network_.grads.begin(), network_.grads.end());
     const std::vector<Real> sqnorms = network_.grad_sqnorms;
     restore();
     noise_ = kNoiseMargin * std::sqrt(longestSum(model_)) *

@@ -94,7 +94,7 @@ int runStep(const gradc_model &model, const Options &options) {
       network.trainStep(view, deriveSeed(seed, RngStream::Dropout, 1));
 
   // grad.<param> is the gradient before clipping; the update is after.
-  const std::vector<float> grads = network.grads;
+  const std::vector<float> grads(network.grads.begin(), network.grads.end());
   clipGradients(model, resolveClip(config), network.grads.data(),
                 network.grad_sqnorms.data());
   const std::unique_ptr<Optimizer> optimizer =

@@ -7,6 +7,7 @@
 #define GRADC_RUNTIME_NETWORK_H
 
 #include "gradc/abi.h"
+#include "gradc/aligned_vector.h"
 
 #include <cstdint>
 #include <string>
@@ -73,8 +74,8 @@ public:
   // otherwise).
   Real forward(const BatchView<Real> &batch, bool training, uint64_t seed);
 
-  std::vector<Real> params;
-  std::vector<Real> grads;
+  AlignedVector<Real> params;
+  AlignedVector<Real> grads;
   std::vector<Real> output; // [count, output_size] of the last call
   std::vector<Real> grad_sqnorms;
 
@@ -100,13 +101,13 @@ private:
   void averageParts(const std::vector<Real> &weights);
 
   const gradc_model &model_;
-  std::vector<Real> workspace_;
+  AlignedVector<Real> workspace_;
 
   // The parts' own memory, for every part after the first (which uses
   // the members above).
   struct Part {
-    std::vector<Real> workspace;
-    std::vector<Real> grads;
+    AlignedVector<Real> workspace;
+    AlignedVector<Real> grads;
   };
   std::vector<Part> parts_;
 

@@ -157,7 +157,8 @@ TEST_CASE("a step in parts gives the whole batch's loss, gradient and "
   REQUIRE(gradc::trainingParts(model, 37) == 2);
 
   gradc::Network<float> network(model);
-  network.params = startingParams();
+  const std::vector<float> start = startingParams();
+  network.params.assign(start.begin(), start.end());
   const float loss = network.trainStep(view(batch), 0);
 
   double whole_loss = 0;
@@ -197,9 +198,10 @@ TEST_CASE("a step in parts gives the same bits on one thread and two",
   auto run = [&](int count) {
     gradc::setThreads(count);
     gradc::Network<float> network(model);
-    network.params = startingParams();
+    const std::vector<float> start = startingParams();
+    network.params.assign(start.begin(), start.end());
     const float loss = network.trainStep(view(batch), 0);
-    std::vector<float> result = network.grads;
+    std::vector<float> result(network.grads.begin(), network.grads.end());
     result.push_back(loss);
     result.insert(result.end(), network.output.begin(), network.output.end());
     return result;

@@ -99,15 +99,17 @@ void checkWeightGrad(const WindowShape &s, int64_t batch, double within) {
 TEST_CASE("Winograd's F(2x2, 3x3) matches the unfolded convolution",
           "[kernels][winograd]") {
   // {C, H, W, F, OH, OW, 3, 1, top, left}: the bottom and right padding
-  // follow from the output size.
+  // follow from the output size. Filters and channels come in 16s, whole
+  // vectors of floats with AVX-512, so that every target takes the
+  // Winograd path for both directions.
   const WindowShape windows[] = {
       {32, 13, 13, 64, 11, 11, 3, 1, 0, 0}, // cnn_fashion's second layer
-      {8, 12, 11, 16, 12, 11, 3, 1, 1, 1},  // same padding, odd width
+      {16, 12, 11, 16, 12, 11, 3, 1, 1, 1}, // same padding, odd width
       {16, 9, 22, 16, 7, 20, 3, 1, 0, 0},   // a row of 10 tiles
-      {8, 8, 8, 32, 10, 10, 3, 1, 2, 2},    // padding of 2, turned to none
+      {16, 8, 8, 32, 10, 10, 3, 1, 2, 2},   // padding of 2, turned to none
       {16, 6, 7, 16, 5, 7, 3, 1, 1, 0},     // padding on two sides only
-      {8, 5, 5, 16, 1, 1, 3, 1, 0, 0},      // one tile, half of it outside
-      {3, 9, 10, 8, 9, 10, 3, 1, 1, 1},     // forward only: 3 channels
+      {16, 5, 5, 16, 1, 1, 3, 1, 0, 0},     // one tile, half of it outside
+      {3, 9, 10, 16, 9, 10, 3, 1, 1, 1},    // forward only: 3 channels
   };
   int inputGrads = 0;
   for (const WindowShape &s : windows) {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #if defined(__AVX__)
@@ -142,33 +143,72 @@ inline void storeFirst(float *to, __m256 v, int64_t n) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-// The target's widest vector in bytes, and the rows of C a micro-kernel
-// keeps in registers: MR rows of two vectors take 2 * MR of the target's
-// vector registers (32 with AVX-512, 16 otherwise), which leaves room for
-// the two vectors of B and the broadcast element of A.
+// The target's widest vector in bytes; the vectors across a panel of B
+// (NR = kGemmPanelVectors * lanes columns); and the rows of C a
+// micro-kernel keeps in registers, which takes MR * kGemmPanelVectors of
+// the target's vector registers and leaves room for one row of the panel
+// and the broadcast element of A.
+//
+// The elements of A stream from L2 while the panel stays in L1, and the
+// stream is what limits the product: a panel three vectors wide reads a
+// third fewer of them per multiply-add than one two vectors wide. With
+// AVX-512's 32 registers, 9 rows of three vectors (27 sums) ran at 83% of
+// the FMA peak where 12 rows of two ran at 71%, both with A from L2. With
+// 16 registers, 6 rows of two vectors is the most that fits.
 #if defined(__AVX512F__)
 constexpr int kGemmVectorBytes = 64;
-constexpr int kGemmRows = 12;
+constexpr int kGemmPanelVectors = 3;
+constexpr int kGemmRows = 9;
 #elif defined(__AVX__)
 constexpr int kGemmVectorBytes = 32;
+constexpr int kGemmPanelVectors = 2;
 constexpr int kGemmRows = 6;
 #else
 constexpr int kGemmVectorBytes = 16;
+constexpr int kGemmPanelVectors = 2;
 constexpr int kGemmRows = 6;
 #endif
 
 // The greatest depth of one block of K; K is cut into blocks of equal
-// depth. A packed panel then takes at most 32 KiB (256 x 32 floats with
-// AVX-512), which leaves it in a 48 KiB L1 cache beside the rows of A that
-// stream past it; unblocked, a 784-deep panel came from L2 on every use,
-// and the products ran at L2's speed.
+// depth. A packed panel of floats then takes at most 24 KiB with AVX-512
+// (128 x 48) and 16 KiB with AVX (256 x 16), which leaves it in a 48 KiB
+// L1 cache beside the rows of A that stream past it. Unblocked, a
+// 784-deep panel came from L2 on every use, and the products ran at L2's
+// speed.
+#if defined(__AVX512F__)
+constexpr int64_t kGemmDepth = 128;
+#else
 constexpr int64_t kGemmDepth = 256;
+#endif
+
+// The most row blocks of C that read a panel of an untransposed B in
+// place, rows ldb apart, rather than from a packed copy. A panel used
+// once costs as much to copy as to read (a classifier's weight gradient,
+// 10 rows); one used by every block of 256 rows ran a third slower in
+// place than packed (784-deep products with AVX-512), its rows scattered
+// over L1 as the rows of A stream past.
+constexpr int64_t kGemmInPlaceUses = 2;
 
 template <typename T> struct Gemm {
   static constexpr int VectorBytes = kGemmVectorBytes;
   static constexpr int Lanes = VectorBytes / sizeof(T);
   static constexpr int MR = kGemmRows; // rows of C per micro-kernel
+  static constexpr int PanelVectors = kGemmPanelVectors;
   typedef T Vec __attribute__((vector_size(VectorBytes)));
+
+  // Calls f(std::integral_constant<int, V>) with the vectors across a
+  // panel for a product N columns wide: as many as N fills, up to
+  // PanelVectors. A classifier's 10 outputs take panels one vector wide,
+  // where in wider ones most lanes would be padding.
+  template <typename F> static void withPanelVectors(int64_t N, F &&f) {
+    const int64_t vectors = (N + Lanes - 1) / Lanes;
+    if (vectors <= 1)
+      f(std::integral_constant<int, 1>{});
+    else if (vectors == 2)
+      f(std::integral_constant<int, 2>{});
+    else
+      f(std::integral_constant<int, PanelVectors>{});
+  }
 
   __attribute__((always_inline)) static Vec load(const T *p) {
     Vec v;
@@ -213,9 +253,10 @@ template <typename T> struct Gemm {
         store(c + r * ldc + v * Lanes, acc[r][v]);
   }
 
-  // The micro-kernel for the `rows` (1 to MR) rows left in a block, of
-  // which only the first `columns` are C's: the others go through a
-  // tile the width of a panel.
+  // The micro-kernel for the `rows` (1 to MR) rows left in a block, over
+  // the first `columns` of a panel: a panel's last whole vectors (16 of
+  // 48 columns) by a narrower micro-kernel, a part of a vector through a
+  // tile of whole vectors.
   template <int V, int R = MR>
   static void microKernelRows(int64_t rows, int64_t depth, const T *a,
                               int64_t rowStep, int64_t kStep, const T *panel,
@@ -231,6 +272,12 @@ template <typename T> struct Gemm {
     if (columns == NR)
       return microKernel<V, R>(depth, a, rowStep, kStep, panel, panelStride, c,
                                ldc, accumulate);
+    if constexpr (V > 1) {
+      if (columns <= NR - Lanes)
+        return microKernelRows<V - 1, R>(rows, depth, a, rowStep, kStep, panel,
+                                         panelStride, c, ldc, columns,
+                                         accumulate);
+    }
 
     // Element by element with a fixed count: std::copy called memmove
     // for a few floats, and GCC warned of the vectors moveRow may write.
@@ -273,8 +320,8 @@ template <typename T> struct Gemm {
       }
       return;
     }
-    if (NR == 2 * Lanes && columns == NR &&
-        packTransposedFast(k0, depth, B, ldb, n, panel))
+    if (columns % Lanes == 0 && columns > Lanes &&
+        packTransposedFast(k0, depth, B, ldb, n, columns / Lanes, NR, panel))
       return;
 
     // Column j of the panel is row n + j of B: read along it, over a
@@ -294,8 +341,8 @@ template <typename T> struct Gemm {
   // transposed to `to` (rows `toStride` apart): pairs of rows interleaved,
   // then quadruples, then 128-bit lanes twice over, all in registers. The
   // masked forms, with every lane on, as for the gathers below.
-  static void transpose16(const float *from, int64_t ld, float *to,
-                          int64_t toStride) {
+  static void transposeBlock(const float *from, int64_t ld, float *to,
+                             int64_t toStride) {
     const __m512 zero = _mm512_setzero_ps();
     constexpr __mmask16 all = 0xffff;
     __m512 r[16], t[16];
@@ -327,14 +374,26 @@ template <typename T> struct Gemm {
       _mm512_storeu_ps(to + (12 + j) * toStride, lanes(odd, oddHigh, true));
     }
   }
+
+  // The Lanes floats down a column of B (rows `ld` apart) written as one
+  // row of a panel, in a gather.
+  static void gatherColumn(const float *from, int64_t ld, float *to) {
+    const __m512i rows = _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32(static_cast<int>(ld)));
+    // The masked form, with every lane on: GCC warns that the unmasked
+    // one reads an uninitialized register.
+    _mm512_storeu_ps(to, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xffff,
+                                                  rows, from, 4));
+  }
 #endif
 
 #if defined(__AVX__) && !defined(__AVX512F__)
   // The 8x8 block of floats at `from` (rows `ld` apart) transposed to `to`
   // (rows `toStride` apart), in registers: pairs of rows interleaved, then
   // quadruples, then the 128-bit halves exchanged.
-  static void transpose8(const float *from, int64_t ld, float *to,
-                         int64_t toStride) {
+  static void transposeBlock(const float *from, int64_t ld, float *to,
+                             int64_t toStride) {
     __m256 r[8], t[8];
     for (int i = 0; i < 8; ++i)
       r[i] = _mm256_loadu_ps(from + i * ld);
@@ -356,61 +415,43 @@ template <typename T> struct Gemm {
                        _mm256_permute2f128_ps(r[j], r[4 + j], 0x31));
     }
   }
+
+  // The Lanes floats down a column of B (rows `ld` apart) written as one
+  // row of a panel, one at a time.
+  static void gatherColumn(const float *from, int64_t ld, float *to) {
+    for (int64_t j = 0; j < 8; ++j)
+      to[j] = from[j * ld];
+  }
 #endif
 
-  // A full panel of B^T packed by in-register transposes where the target
-  // has them. With AVX-512, 32 columns: 16 rows of the panel at a time as
-  // two 16x16 transposes, the rows left over as gathers down 16 rows of B.
-  // With AVX, 16 columns: 8 rows at a time as two 8x8 transposes, the rest
-  // one element at a time. A dense layer's forward product packs its
-  // weights this way on every call: scalar copies took a quarter of its
-  // time at batch 64, and gathers alone still more than half the packing's.
+  // `vectors` whole vectors of columns of a panel of B^T (rows `stride`
+  // apart) packed by in-register transposes where the target has them:
+  // Lanes rows of the panel at a time as a Lanes x Lanes transpose per
+  // vector, the rows left over column by column. A dense layer's forward
+  // product packs its weights this way on every call: scalar copies took a
+  // quarter of its time at batch 64, and gathers alone still more than half the
+  // packing's.
   static bool packTransposedFast(int64_t k0, int64_t depth, const T *B,
-                                 int64_t ldb, int64_t n, T *panel) {
-#if defined(__AVX512F__)
+                                 int64_t ldb, int64_t n, int64_t vectors,
+                                 int64_t stride, T *panel) {
+#if defined(__AVX__)
     if constexpr (sizeof(T) == 4) {
-      if (ldb * 32 >= (int64_t{1} << 31))
+      if (ldb * Lanes >= (int64_t{1} << 31)) // the gathers' 32-bit offsets
         return false;
-      const T *low = B + n * ldb + k0;
-      const T *high = low + 16 * ldb;
-      int64_t k = 0;
-      for (; k + 16 <= depth; k += 16) {
-        transpose16(low + k, ldb, panel + k * 32, 32);
-        transpose16(high + k, ldb, panel + k * 32 + 16, 32);
+      for (int64_t v = 0; v < vectors; ++v) {
+        const T *from = B + (n + Lanes * v) * ldb + k0;
+        T *to = panel + Lanes * v;
+        int64_t k = 0;
+        for (; k + Lanes <= depth; k += Lanes)
+          transposeBlock(from + k, ldb, to + k * stride, stride);
+        for (; k < depth; ++k)
+          gatherColumn(from + k, ldb, to + k * stride);
       }
-
-      const __m512i rows = _mm512_mullo_epi32(
-          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                            14, 15),
-          _mm512_set1_epi32(static_cast<int>(ldb)));
-      // The masked form, with every lane on: GCC warns that the unmasked
-      // one reads an uninitialized register.
-      const __m512 zero = _mm512_setzero_ps();
-      for (; k < depth; ++k) {
-        _mm512_storeu_ps(panel + k * 32, _mm512_mask_i32gather_ps(
-                                             zero, 0xffff, rows, low + k, 4));
-        _mm512_storeu_ps(
-            panel + k * 32 + 16,
-            _mm512_mask_i32gather_ps(zero, 0xffff, rows, high + k, 4));
-      }
-      return true;
-    }
-#elif defined(__AVX__)
-    if constexpr (sizeof(T) == 4) {
-      const T *low = B + n * ldb + k0;
-      const T *high = low + 8 * ldb;
-      int64_t k = 0;
-      for (; k + 8 <= depth; k += 8) {
-        transpose8(low + k, ldb, panel + k * 16, 16);
-        transpose8(high + k, ldb, panel + k * 16 + 8, 16);
-      }
-      for (; k < depth; ++k)
-        for (int64_t j = 0; j < 16; ++j)
-          panel[k * 16 + j] = low[j * ldb + k];
       return true;
     }
 #endif
-    (void)k0, (void)depth, (void)B, (void)ldb, (void)n, (void)panel;
+    (void)k0, (void)depth, (void)B, (void)ldb, (void)n, (void)vectors;
+    (void)stride, (void)panel;
     return false;
   }
 
@@ -429,15 +470,10 @@ template <typename T> struct Gemm {
     if (!transA && transB && M <= 2 && M * N * K < kParallelMinGemmWork)
       return dotProducts(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 
-    // A product at most one vector wide (a classifier's 10 outputs) uses
-    // panels one vector wide: in the usual two, most lanes would be
-    // padding.
-    if (N <= Lanes)
-      runPanels<1>(M, N, K, A, lda, transA, B, ldb, transB, nullptr, C, ldc,
-                   accumulate);
-    else
-      runPanels<2>(M, N, K, A, lda, transA, B, ldb, transB, nullptr, C, ldc,
-                   accumulate);
+    withPanelVectors(N, [&](auto vectors) {
+      runPanels<decltype(vectors)::value>(M, N, K, A, lda, transA, B, ldb,
+                                          transB, nullptr, C, ldc, accumulate);
+    });
   }
 
   // C = A B^T with A[M,K] and B[N,K] read in place, each element a dot
@@ -472,17 +508,16 @@ template <typename T> struct Gemm {
   // by the same matrix: a recurrence multiplies by W_hh at every step.
   static void pack(int64_t N, int64_t K, const T *B, int64_t ldb,
                    bool transB, std::vector<T> &packed) {
-    const int64_t NR = N <= Lanes ? Lanes : 2 * Lanes;
-    const int64_t panels = (N + NR - 1) / NR;
-    packed.resize(static_cast<size_t>(panels * K * NR));
-    for (int64_t p = 0; p < panels; ++p) {
-      const int64_t columns = std::min(NR, N - p * NR);
-      T *panel = packed.data() + p * K * NR;
-      if (NR == Lanes)
-        packPanel<Lanes>(0, K, B, ldb, transB, p * NR, columns, panel);
-      else
-        packPanel<2 * Lanes>(0, K, B, ldb, transB, p * NR, columns, panel);
-    }
+    withPanelVectors(N, [&](auto vectors) {
+      constexpr int NR = decltype(vectors)::value * Lanes;
+      const int64_t panels = (N + NR - 1) / NR;
+      packed.resize(static_cast<size_t>(panels * K * NR));
+      for (int64_t p = 0; p < panels; ++p) {
+        const int64_t columns = std::min<int64_t>(NR, N - p * NR);
+        packPanel<NR>(0, K, B, ldb, transB, p * NR, columns,
+                      packed.data() + p * K * NR);
+      }
+    });
   }
 
   // run() with op(B) packed by pack(N, K, ...); the same bits.
@@ -492,12 +527,10 @@ template <typename T> struct Gemm {
     if (K == 0)
       return run(M, N, K, A, lda, transA, nullptr, 0, false, C, ldc,
                  accumulate);
-    if (N <= Lanes)
-      runPanels<1>(M, N, K, A, lda, transA, nullptr, 0, false, packed, C,
-                   ldc, accumulate);
-    else
-      runPanels<2>(M, N, K, A, lda, transA, nullptr, 0, false, packed, C,
-                   ldc, accumulate);
+    withPanelVectors(N, [&](auto vectors) {
+      runPanels<decltype(vectors)::value>(M, N, K, A, lda, transA, nullptr, 0,
+                                          false, packed, C, ldc, accumulate);
+    });
   }
 
   // The product with panels V vectors wide, packed here from B, or taken
@@ -537,13 +570,16 @@ template <typename T> struct Gemm {
           const int64_t depth = K * (kBlock + 1) / kBlocks - k0;
           const int64_t p = item / groups, group = item % groups;
           const int64_t columns = std::min<int64_t>(NR, N - p * NR);
+          const int64_t firstBlock = rowBlocks * group / groups;
+          const int64_t endBlock = rowBlocks * (group + 1) / groups;
           const T *panel;
           int64_t panelStride = NR;
           if (prepacked) {
             panel = prepacked + (p * K + k0) * NR;
-          } else if (!transB && columns == NR) {
-            // A whole panel of B as it is, rows ldb apart: a copy would
-            // cost more than it saves where B's rows are this short.
+          } else if (!transB && columns % Lanes == 0 &&
+                     endBlock - firstBlock <= kGemmInPlaceUses) {
+            // A panel of whole vectors of B as it is, rows ldb apart,
+            // where too few row blocks use it to pay for a copy.
             panel = B + k0 * ldb + p * NR;
             panelStride = ldb;
           } else {
@@ -553,8 +589,6 @@ template <typename T> struct Gemm {
             panel = to;
           }
 
-          const int64_t firstBlock = rowBlocks * group / groups;
-          const int64_t endBlock = rowBlocks * (group + 1) / groups;
           for (int64_t rowBlock = firstBlock; rowBlock < endBlock; ++rowBlock) {
             const int64_t i = M * rowBlock / rowBlocks;
             const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
