@@ -104,20 +104,45 @@ void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
   }
 }
 
-// Stores the first n lanes of `value` at `to`, all of them when n is at
-// least a vector. Element by element, not std::copy: its call to memmove
-// took a fifth of a transform's time.
-template <typename T>
-__attribute__((always_inline)) inline void
-storeLanes(T *to, typename Gemm<T>::Vec value, int64_t n) {
-  constexpr int Lanes = Gemm<T>::Lanes;
-  if (n >= Lanes)
-    return Gemm<T>::store(to, value);
-  T lanes[Lanes];
-  Gemm<T>::store(lanes, value);
-  for (int l = 0; l < Lanes; ++l)
-    if (l < n)
-      to[l] = lanes[l];
+// The vectors the input and output-gradient transforms work in, W tiles
+// of a row at a time. A row of tiles narrower than half the target's
+// vector takes vectors half as wide: cnn_fashion's second layer has rows
+// of 6 tiles, and in AVX-512's 16 lanes its transforms took a fifth of
+// the training step.
+template <typename T, int W> struct TileVectors {
+  typedef T Vec __attribute__((vector_size(W * sizeof(T))));
+
+  __attribute__((always_inline)) static Vec load(const T *p) {
+    Vec v;
+    std::memcpy(&v, p, sizeof(Vec));
+    return v;
+  }
+
+  // Stores the first n lanes of `value` at `to`, all of them when n is at
+  // least a vector. Element by element, not std::copy: its call to
+  // memmove took a fifth of a transform's time.
+  __attribute__((always_inline)) static void store(T *to, Vec value,
+                                                   int64_t n) {
+    if (n >= W) {
+      std::memcpy(to, &value, sizeof(Vec));
+      return;
+    }
+    T lanes[W];
+    std::memcpy(lanes, &value, sizeof(Vec));
+    for (int l = 0; l < W; ++l)
+      if (l < n)
+        to[l] = lanes[l];
+  }
+};
+
+// Calls f(std::integral_constant<int, W>) with the lanes of the vectors
+// for rows of `tilesWide` tiles: the target's, or half of them.
+template <typename T, typename F> void withTileLanes(int64_t tilesWide, F &&f) {
+  constexpr int L = Gemm<T>::Lanes;
+  if (L >= 8 && tilesWide <= L / 2)
+    f(std::integral_constant<int, L / 2>{});
+  else
+    f(std::integral_constant<int, L>{});
 }
 
 // The tiles of a convolution's output, and its rows of input split
@@ -152,7 +177,10 @@ template <typename T> struct SplitRows {
   // tested all along, small images' splits took a third of the
   // transforms' time.
   void split(const T *image, int64_t height, int64_t width, int64_t padTop,
-             int64_t padLeft) const {
+             int64_t padLeft) {
+    if (splitInRegisters(image, height, width, padTop, padLeft))
+      return;
+
     // Columns 2k - padLeft and 2k + 1 - padLeft both lie in the image for
     // k from inFirst up to inEnd.
     const int64_t inFirst = std::min((padLeft + 1) / 2, tilesWide + 1);
@@ -182,25 +210,83 @@ template <typename T> struct SplitRows {
         tested(k);
     }
   }
+
+  // The columns splitInRegisters picks for each lane of the even and odd
+  // lines, and which lanes lie inside the image, for rows `pickedWidth`
+  // wide padded by `pickedPadLeft`: the same for every channel.
+  int64_t pickedWidth = -1, pickedPadLeft = -1;
+  alignas(64) int32_t evenColumns[16], oddColumns[16];
+  uint32_t evenInside = 0, oddInside = 0;
+
+  void pickColumns(int64_t width, int64_t padLeft) {
+    evenInside = oddInside = 0;
+    for (int k = 0; k < 16; ++k) {
+      const int64_t column = 2 * k - padLeft;
+      const bool evenIn = column >= 0 && column < width;
+      const bool oddIn = column + 1 >= 0 && column + 1 < width;
+      evenColumns[k] = evenIn ? static_cast<int32_t>(column) : 0;
+      oddColumns[k] = oddIn ? static_cast<int32_t>(column + 1) : 0;
+      evenInside |= uint32_t{evenIn} << k;
+      oddInside |= uint32_t{oddIn} << k;
+    }
+    pickedWidth = width;
+    pickedPadLeft = padLeft;
+  }
+
+  // split for rows of at most 32 floats and 15 tiles, with AVX-512: each
+  // row in two masked loads, its columns for the even and odd lines
+  // picked by two permutes, zero where they fall outside the image. One
+  // element at a time, the splits took a third of the input transforms'
+  // time in cnn_fashion's training step.
+  bool splitInRegisters(const T *image, int64_t height, int64_t width,
+                        int64_t padTop, int64_t padLeft) {
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == 4) {
+      if (width > 32 || tilesWide >= 16)
+        return false;
+      if (width != pickedWidth || padLeft != pickedPadLeft)
+        pickColumns(width, padLeft);
+      const __m512i evenIndex = _mm512_load_si512(evenColumns);
+      const __m512i oddIndex = _mm512_load_si512(oddColumns);
+      const __mmask16 lowColumns =
+          static_cast<__mmask16>((1u << std::min<int64_t>(width, 16)) - 1);
+      const __mmask16 highColumns =
+          static_cast<__mmask16>((1u << std::max<int64_t>(width - 16, 0)) - 1);
+      const __m512 zero = _mm512_setzero_ps();
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t ih = r - padTop;
+        __m512 low = zero, high = zero;
+        if (ih >= 0 && ih < height) {
+          const T *row = image + ih * width;
+          low = _mm512_maskz_loadu_ps(lowColumns, row);
+          if (width > 16)
+            high = _mm512_maskz_loadu_ps(highColumns, row + 16);
+        }
+        _mm512_storeu_ps(even(r), _mm512_maskz_permutex2var_ps(
+                                      static_cast<__mmask16>(evenInside), low,
+                                      evenIndex, high));
+        _mm512_storeu_ps(odd(r), _mm512_maskz_permutex2var_ps(
+                                     static_cast<__mmask16>(oddInside), low,
+                                     oddIndex, high));
+      }
+      return true;
+    }
+#endif
+    (void)image, (void)height, (void)width, (void)padTop, (void)padLeft;
+    return false;
+  }
 };
 
-// V = B^T d B for every tile and channel of one sample x[C, H, W]: V_xi
-// is [C, tiles] from v + xi * planeStride, rows channelStride apart, the
-// tiles row-major over the output. A vector of tiles along a row at a
-// time: the windows' even and odd columns are gathered apart, so that the
-// columns 0 to 3 of the vector's windows are four whole vectors. A row's
-// last vector may run into the next rows' tiles, rewritten after it, but
-// never past the channel's last tile: the space after it may be another
-// sample's, written by another thread.
-template <typename T>
-void winogradInputs(const WindowShape &s, const T *x, T *v,
-                    int64_t channelStride, int64_t planeStride) {
-  using G = Gemm<T>;
-  using Vec = typename G::Vec;
-  constexpr int64_t L = G::Lanes;
+// winogradInputs in vectors of W tiles.
+template <int W, typename T>
+void winogradInputsIn(const WindowShape &s, const T *x, T *v,
+                      int64_t channelStride, int64_t planeStride) {
+  using TV = TileVectors<T, W>;
+  using Vec = typename TV::Vec;
+  constexpr int64_t L = W;
   thread_local std::vector<T> scratch;
   const int64_t windowRows = (s.outHeight + 1) / 2 * 2 + 2;
-  const SplitRows<T> split(s, windowRows, scratch);
+  SplitRows<T> split(s, windowRows, scratch);
   const int64_t tilesWide = split.tilesWide, span = split.span;
 
   for (int64_t c = 0; c < s.channels; ++c) {
@@ -213,9 +299,9 @@ void winogradInputs(const WindowShape &s, const T *x, T *v,
         const T *even = split.even(2 * th) + k, *odd = split.odd(2 * th) + k;
         const T *from[4] = {even, odd, even + 1, odd + 1};
         for (int j = 0; j < 4; ++j) {
-          const Vec d0 = G::load(from[j]), d1 = G::load(from[j] + span);
-          const Vec d2 = G::load(from[j] + 2 * span);
-          const Vec d3 = G::load(from[j] + 3 * span);
+          const Vec d0 = TV::load(from[j]), d1 = TV::load(from[j] + span);
+          const Vec d2 = TV::load(from[j] + 2 * span);
+          const Vec d3 = TV::load(from[j] + 3 * span);
           t[0][j] = d0 - d2;
           t[1][j] = d1 + d2;
           t[2][j] = d2 - d1;
@@ -228,14 +314,31 @@ void winogradInputs(const WindowShape &s, const T *x, T *v,
         T *out = v + c * channelStride + tile;
         for (int i = 0; i < 4; ++i) {
           T *row = out + i * 4 * planeStride;
-          storeLanes<T>(row, t[i][0] - t[i][2], lanes);
-          storeLanes<T>(row + planeStride, t[i][1] + t[i][2], lanes);
-          storeLanes<T>(row + 2 * planeStride, t[i][2] - t[i][1], lanes);
-          storeLanes<T>(row + 3 * planeStride, t[i][1] - t[i][3], lanes);
+          TV::store(row, t[i][0] - t[i][2], lanes);
+          TV::store(row + planeStride, t[i][1] + t[i][2], lanes);
+          TV::store(row + 2 * planeStride, t[i][2] - t[i][1], lanes);
+          TV::store(row + 3 * planeStride, t[i][1] - t[i][3], lanes);
         }
       }
     }
   }
+}
+
+// V = B^T d B for every tile and channel of one sample x[C, H, W]: V_xi
+// is [C, tiles] from v + xi * planeStride, rows channelStride apart, the
+// tiles row-major over the output. A vector of tiles along a row at a
+// time: the windows' even and odd columns are gathered apart, so that the
+// columns 0 to 3 of the vector's windows are four whole vectors. A row's
+// last vector may run into the next rows' tiles, rewritten after it, but
+// never past the channel's last tile: the space after it may be another
+// sample's, written by another thread.
+template <typename T>
+void winogradInputs(const WindowShape &s, const T *x, T *v,
+                    int64_t channelStride, int64_t planeStride) {
+  withTileLanes<T>((s.outWidth + 1) / 2, [&](auto lanes) {
+    winogradInputsIn<decltype(lanes)::value>(s, x, v, channelStride,
+                                             planeStride);
+  });
 }
 
 // Y = A^T m A for every tile of one sample, a vector of filters at a
@@ -280,20 +383,16 @@ void winogradOutputs(const WindowShape &s, const T *m, const T *bias, T *out) {
   }
 }
 
-// dM = A dY A^T for every tile and filter of one sample's output
-// gradient dy[F, OH, OW], the adjoint of winogradOutputs: dM_xi is
-// [F, tiles] from dm + xi * planeStride, rows filterStride apart, laid
-// out as winogradInputs lays out V. The outputs past an odd-sized
-// image's edge are zero.
-template <typename T>
-void winogradOutputGrads(const WindowShape &s, const T *dy, T *dm,
-                         int64_t filterStride, int64_t planeStride) {
-  using G = Gemm<T>;
-  using Vec = typename G::Vec;
-  constexpr int64_t L = G::Lanes;
+// winogradOutputGrads in vectors of W tiles.
+template <int W, typename T>
+void winogradOutputGradsIn(const WindowShape &s, const T *dy, T *dm,
+                           int64_t filterStride, int64_t planeStride) {
+  using TV = TileVectors<T, W>;
+  using Vec = typename TV::Vec;
+  constexpr int64_t L = W;
   thread_local std::vector<T> scratch;
   const int64_t tileRows = (s.outHeight + 1) / 2 * 2;
-  const SplitRows<T> split(s, tileRows, scratch);
+  SplitRows<T> split(s, tileRows, scratch);
   const int64_t tilesWide = split.tilesWide;
 
   for (int64_t f = 0; f < s.outChannels; ++f) {
@@ -304,8 +403,8 @@ void winogradOutputGrads(const WindowShape &s, const T *dy, T *dm,
         // dY A^T, row a: y0, y0 + y1, y0 - y1, -y1.
         Vec t[2][4];
         for (int a = 0; a < 2; ++a) {
-          const Vec y0 = G::load(split.even(2 * th + a) + k);
-          const Vec y1 = G::load(split.odd(2 * th + a) + k);
+          const Vec y0 = TV::load(split.even(2 * th + a) + k);
+          const Vec y1 = TV::load(split.odd(2 * th + a) + k);
           t[a][0] = y0;
           t[a][1] = y0 + y1;
           t[a][2] = y0 - y1;
@@ -317,14 +416,28 @@ void winogradOutputGrads(const WindowShape &s, const T *dy, T *dm,
         const int64_t lanes = split.tiles - tile;
         T *out = dm + f * filterStride + tile;
         for (int j = 0; j < 4; ++j) {
-          storeLanes<T>(out + j * planeStride, t[0][j], lanes);
-          storeLanes<T>(out + (4 + j) * planeStride, t[0][j] + t[1][j], lanes);
-          storeLanes<T>(out + (8 + j) * planeStride, t[0][j] - t[1][j], lanes);
-          storeLanes<T>(out + (12 + j) * planeStride, -t[1][j], lanes);
+          TV::store(out + j * planeStride, t[0][j], lanes);
+          TV::store(out + (4 + j) * planeStride, t[0][j] + t[1][j], lanes);
+          TV::store(out + (8 + j) * planeStride, t[0][j] - t[1][j], lanes);
+          TV::store(out + (12 + j) * planeStride, -t[1][j], lanes);
         }
       }
     }
   }
+}
+
+// dM = A dY A^T for every tile and filter of one sample's output
+// gradient dy[F, OH, OW], the adjoint of winogradOutputs: dM_xi is
+// [F, tiles] from dm + xi * planeStride, rows filterStride apart, laid
+// out as winogradInputs lays out V. The outputs past an odd-sized
+// image's edge are zero.
+template <typename T>
+void winogradOutputGrads(const WindowShape &s, const T *dy, T *dm,
+                         int64_t filterStride, int64_t planeStride) {
+  withTileLanes<T>((s.outWidth + 1) / 2, [&](auto lanes) {
+    winogradOutputGradsIn<decltype(lanes)::value>(s, dy, dm, filterStride,
+                                                  planeStride);
+  });
 }
 
 // dw[F, C, 3, 3] = G^T dU G for every filter and channel, the adjoint of
