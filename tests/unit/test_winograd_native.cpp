@@ -66,8 +66,8 @@ template <typename T> bool checkWindow(const WindowShape &s, double within) {
   CHECK(*std::min_element(y.begin(), y.end()) == T(0));
 
   // The input gradient takes the path when the input's channels fill
-  // whole vectors, the turned form's filters.
-  if (!gradc::detail::winogradFits<T>(gradc::detail::winogradTurned(s)))
+  // whole vectors.
+  if (!gradc::detail::winogradInputGradFits<T>(s))
     return false;
   std::vector<T> expectedDx(in), dx(in, T(99));
   gradc::detail::inputGradUnfolded(B, s, dy.data(), w.data(),

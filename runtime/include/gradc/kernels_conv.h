@@ -406,13 +406,12 @@ void inputGradUnfolded(int64_t B, const WindowShape &s, const T *dy, const T *w,
 
 // dx = d loss / d x, given dy[B, F, OH, OW] and w[F, C, k, k]. The
 // threads split the batch; a batch of one sample splits its product. A
-// 3x3 window of stride 1 whose turned form fits (kernels_winograd.h)
-// takes the Winograd path.
+// convolution that winogradInputGradFits (kernels_winograd.h) takes the
+// Winograd path.
 template <typename T>
 void conv2dInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
                      T *dx) {
-  if (detail::winogradFits<T>(s) &&
-      detail::winogradFits<T>(detail::winogradTurned(s)))
+  if (detail::winogradInputGradFits<T>(s))
     return winogradInputGrad(B, s, dy, w, dx);
   detail::inputGradUnfolded(B, s, dy, w, dx);
 }

@@ -18,12 +18,11 @@
 // filters at a time and leaves the sample as [positions, F]; a transpose
 // with the bias and relu gives y[F, positions].
 //
-// The input gradient of such a convolution is itself one: the output
-// gradient, padded by 2 - pad, convolved with the filters turned by 180
-// degrees and their channels and filters exchanged. The weight gradient
-// runs the transforms backwards: the output gradient's tiles become
-// dM = A dY A^T, the 16 products dU_xi[F, C] = dM_xi V_xi^T sum over the
-// batch's tiles, and dw = G^T dU G.
+// Both gradients run the transforms backwards, starting from the output
+// gradient's tiles dM = A dY A^T. The weight gradient's 16 products
+// dU_xi[F, C] = dM_xi V_xi^T sum over the batch's tiles, and dw =
+// G^T dU G. The input gradient's products dV_xi = dM_xi^T U_xi^T give
+// each tile's window gradient B dV B^T, summed where windows overlap.
 //
 // Results differ from im2col's in the last bits (the transforms round
 // differently), and are the same for every thread count: each sample is
@@ -59,20 +58,18 @@ template <typename T> bool winogradFits(const WindowShape &s) {
          s.outWidth > 0;
 }
 
-// The convolution whose output is the input gradient of one of shape s:
-// the output gradient is its input, the channels and filters exchanged,
-// and 2 - pad rows and columns of padding before it.
-inline WindowShape winogradTurned(const WindowShape &s) {
-  return {s.outChannels, s.outHeight, s.outWidth, s.channels,   s.height,
-          s.width,       3,           1,          2 - s.padTop, 2 - s.padLeft};
+// Whether the input gradient of a convolution of shape s takes the
+// Winograd path too: its last transform works on whole vectors of
+// channels.
+template <typename T> bool winogradInputGradFits(const WindowShape &s) {
+  return winogradFits<T>(s) && s.channels % Gemm<T>::Lanes == 0;
 }
 
-// U = G g G^T for every filter f and channel c of w[F, C, 3, 3], packed
-// as the right side of the 16 products: U_xi[C, F] in Gemm::pack's
-// layout, one after the other.
+// U = G g G^T for every filter f and channel c of w[F, C, 3, 3]:
+// U_xi[C, F] at transformed + xi * C * F.
 template <typename T>
-void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
-  thread_local std::vector<T> transformed, one;
+void winogradFilterTransforms(int64_t F, int64_t C, const T *w,
+                              std::vector<T> &transformed) {
   detail::scratch(transformed, 16 * C * F);
   for (int64_t f = 0; f < F; ++f)
     for (int64_t c = 0; c < C; ++c) {
@@ -96,10 +93,21 @@ void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
           transformed[((i * 4 + j) * C + c) * F + f] = u[j];
       }
     }
+}
 
+// U packed as the right side of the forward products: U_xi[C, F] in
+// Gemm::pack's layout, one after the other; with Turned, U_xi^T[F, C],
+// the right side of the input gradient's.
+template <bool Turned = false, typename T>
+void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
+  thread_local std::vector<T> transformed, one;
+  winogradFilterTransforms(F, C, w, transformed);
   packed.clear();
   for (int xi = 0; xi < 16; ++xi) {
-    Gemm<T>::pack(F, C, transformed.data() + xi * C * F, F, false, one);
+    if (Turned)
+      Gemm<T>::pack(C, F, transformed.data() + xi * C * F, F, true, one);
+    else
+      Gemm<T>::pack(F, C, transformed.data() + xi * C * F, F, false, one);
     packed.insert(packed.end(), one.begin(), one.end());
   }
 }
@@ -467,6 +475,56 @@ void winogradFilterGrads(int64_t F, int64_t C, const T *du, T *dw) {
   }
 }
 
+// dx += B dV B^T for every tile of one sample, the adjoint of
+// winogradInputs: dV_xi[tiles, C] at dv + xi * C, rows 16 C apart (a
+// tile's 16 rows side by side), a vector of channels at a time. Each
+// tile's 4x4 window is added to dx[positions, C] where it lies inside
+// the image, the tiles in order, so the overlapping windows' sums run in
+// one fixed order.
+template <typename T>
+void winogradInputAdjoints(const WindowShape &s, const T *dv, T *dx) {
+  using G = Gemm<T>;
+  using Vec = typename G::Vec;
+  const int64_t C = s.channels;
+  const int64_t tilesWide = (s.outWidth + 1) / 2;
+  const int64_t tiles = (s.outHeight + 1) / 2 * tilesWide;
+  for (int64_t tile = 0; tile < tiles; ++tile) {
+    const int64_t top = tile / tilesWide * 2 - s.padTop;
+    const int64_t left = tile % tilesWide * 2 - s.padLeft;
+    for (int64_t c = 0; c < C; c += G::Lanes) {
+      const T *at = dv + tile * 16 * C + c;
+      Vec e[4][4];
+      for (int xi = 0; xi < 16; ++xi)
+        e[xi / 4][xi % 4] = G::load(at + xi * C);
+
+      // B dV: rows u0, u1 - u2 + u3, u1 + u2 - u0, -u3 of each column.
+      Vec r[4][4];
+      for (int j = 0; j < 4; ++j) {
+        r[0][j] = e[0][j];
+        r[1][j] = e[1][j] - e[2][j] + e[3][j];
+        r[2][j] = e[1][j] + e[2][j] - e[0][j];
+        r[3][j] = -e[3][j];
+      }
+
+      // (B dV) B^T, added to the window's elements in the image.
+      for (int i = 0; i < 4; ++i) {
+        const int64_t h = top + i;
+        if (h < 0 || h >= s.height)
+          continue;
+        const Vec d[4] = {r[i][0], r[i][1] - r[i][2] + r[i][3],
+                          r[i][1] + r[i][2] - r[i][0], -r[i][3]};
+        for (int j = 0; j < 4; ++j) {
+          const int64_t w = left + j;
+          if (w < 0 || w >= s.width)
+            continue;
+          T *to = dx + (h * s.width + w) * C + c;
+          G::store(to, G::load(to) + d[j]);
+        }
+      }
+    }
+  }
+}
+
 } // namespace detail
 
 // y = conv2d(x, w) (+ bias[F], then relu with Relu) for x[B, C, H, W],
@@ -510,20 +568,51 @@ void winogradConvolve(int64_t B, const WindowShape &s, const T *x, const T *w,
   });
 }
 
-// dx = d loss / d x of a convolution that winogradFits with its padding
-// and whose turned form (see the top) fits too.
+// dx = d loss / d x of a convolution that winogradInputGradFits, by the
+// adjoints of the forward's steps: dM = A dY A^T as for the weight
+// gradient, the 16 products dV_xi[tiles, C] = dM_xi^T U_xi^T, and
+// dx = B dV B^T summed over the overlapping windows. Taken as a
+// convolution of dy with the filters turned, the transforms also covered
+// 2 - pad rows and columns of padding around dy, and the products grew to
+// match (cnn_fashion's second layer: 49 tiles for 36). The threads split
+// the batch.
 template <typename T>
 void winogradInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
                        T *dx) {
+  using G = detail::Gemm<T>;
   const int64_t C = s.channels, F = s.outChannels;
-  thread_local std::vector<T> turned;
-  detail::scratch(turned, C * F * 9);
-  for (int64_t f = 0; f < F; ++f)
-    for (int64_t c = 0; c < C; ++c)
-      for (int tap = 0; tap < 9; ++tap)
-        turned[(c * F + f) * 9 + 8 - tap] = w[(f * C + c) * 9 + tap];
-  winogradConvolve<false>(B, detail::winogradTurned(s), dy, turned.data(),
-                          static_cast<const T *>(nullptr), dx);
+  const int64_t positions = s.height * s.width;
+  const int64_t tiles = (s.outHeight + 1) / 2 * ((s.outWidth + 1) / 2);
+
+  thread_local std::vector<T> filters;
+  detail::winogradFilters<true>(F, C, w, filters);
+  const T *packed = filters.data();
+  const int64_t packedSize = static_cast<int64_t>(filters.size()) / 16;
+
+  parallelRanges(B, B * 16 * tiles * C * F, [&](int64_t first, int64_t last) {
+    thread_local std::vector<T> dm, dv, sums;
+    detail::scratch(dm, 16 * F * tiles);
+    detail::scratch(dv, 16 * tiles * C);
+    detail::scratch(sums, positions * C);
+    for (int64_t b = first; b < last; ++b) {
+      detail::winogradOutputGrads(s, dy + b * F * s.outHeight * s.outWidth,
+                                  dm.data(), 16 * tiles, tiles);
+
+      // dV_xi[tiles, C] = dM_xi^T U_xi^T, dM_xi[F, tiles] read transposed.
+      for (int xi = 0; xi < 16; ++xi)
+        G::runPacked(tiles, C, F, dm.data() + xi * tiles, 16 * tiles, true,
+                     packed + xi * packedSize, dv.data() + xi * C, 16 * C);
+
+      std::fill(sums.begin(), sums.begin() + positions * C, T(0));
+      detail::winogradInputAdjoints(s, dv.data(), sums.data());
+
+      // dx_b[C, positions] = sums^T.
+      T *dxb = dx + b * C * positions;
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t p = 0; p < positions; ++p)
+          dxb[c * positions + p] = sums[p * C + c];
+    }
+  });
 }
 
 // dw = d loss / d w of a convolution that winogradFits:
