@@ -349,6 +349,15 @@ void winogradInputs(const WindowShape &s, const T *x, T *v,
   });
 }
 
+// The 16 vectors of a tile's 4x4 transform at `at`, `stride` apart, as
+// e[row][column].
+template <typename T>
+__attribute__((always_inline)) inline void
+loadTileVectors(const T *at, int64_t stride, typename Gemm<T>::Vec (&e)[4][4]) {
+  for (int xi = 0; xi < 16; ++xi)
+    e[xi / 4][xi % 4] = Gemm<T>::load(at + xi * stride);
+}
+
 // Y = A^T m A for every tile of one sample, a vector of filters at a
 // time, from M_xi[tiles, F] at m + xi * F, rows 16 F apart (a tile's 16
 // rows side by side); then the bias, and relu with Relu. Writes the
@@ -363,10 +372,8 @@ void winogradOutputs(const WindowShape &s, const T *m, const T *bias, T *out) {
   for (int64_t tile = 0; tile < tiles; ++tile) {
     const int64_t oh = tile / tilesWide * 2, ow = tile % tilesWide * 2;
     for (int64_t f = 0; f < F; f += G::Lanes) {
-      const T *at = m + tile * 16 * F + f;
       Vec e[4][4];
-      for (int xi = 0; xi < 16; ++xi)
-        e[xi / 4][xi % 4] = G::load(at + xi * F);
+      loadTileVectors(m + tile * 16 * F + f, F, e);
 
       // A^T m, then (A^T m) A.
       Vec r[2][4];
@@ -492,10 +499,8 @@ void winogradInputAdjoints(const WindowShape &s, const T *dv, T *dx) {
     const int64_t top = tile / tilesWide * 2 - s.padTop;
     const int64_t left = tile % tilesWide * 2 - s.padLeft;
     for (int64_t c = 0; c < C; c += G::Lanes) {
-      const T *at = dv + tile * 16 * C + c;
       Vec e[4][4];
-      for (int xi = 0; xi < 16; ++xi)
-        e[xi / 4][xi % 4] = G::load(at + xi * C);
+      loadTileVectors(dv + tile * 16 * C + c, C, e);
 
       // B dV: rows u0, u1 - u2 + u3, u1 + u2 - u0, -u3 of each column.
       Vec r[4][4];
