@@ -243,6 +243,19 @@ def over_rounds(results, torch=None):
             "rounds": done}
 
 
+def median_rows(rounds):
+    """The kernels' rows of several rounds (the same products in the same
+    order) as one: each figure the median of the rounds'."""
+    rows = []
+    for same in zip(*rounds):
+        row = dict(same[0])
+        for key in ("gflops", "cpu_gflops", "share", "cpu_share"):
+            values = [r[key] for r in same if r[key] is not None]
+            row[key] = statistics.median(values) if values else None
+        rows.append(row)
+    return rows
+
+
 def first_line(text):
     """The first error line of a message, else its first line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -273,6 +286,7 @@ class Bench:
         self.compile_errors = {}
         self.notes = set()     # thread notes the trainers printed
         self.fma = {}
+        self.fma_rounds = {}   # threads -> peaks measured beside the kernels
         self.gemm = {}
         self.memory = []
         self.memory_what = "one full epoch"
@@ -622,7 +636,7 @@ class Bench:
             error = first_line(proc.stderr)
         raise RuntimeError(f"{source} does not build: {error}")
 
-    def measure_fma(self):
+    def measure_fma(self, report=True):
         a = self.args
         try:
             tool, omp = self.compile_tool("fma_peak.cpp", "fma_peak")
@@ -645,7 +659,7 @@ class Bench:
                            "chains": int(m.group(2)), "percore": core,
                            "share": float(m.group(6))}
         self.fma = best
-        for t, b in sorted(best.items()):
+        for t, b in sorted(best.items() if report else ()):
             say(f"  FMA peak, {t} thread{'s' if t > 1 else ''}: "
                 f"{b['percore']:.1f} GFLOP/s per core by the threads' CPU "
                 f"time, so {t * b['percore']:.1f} on {t} ({b['isa']}, "
@@ -659,7 +673,14 @@ class Bench:
         """The peak of `threads` cores: the per-core rate measured on that
         many threads (by their CPU time, which other processes disturb
         least) times the count; for a count not measured, the one-thread
-        rate times the count."""
+        rate times the count. Once the kernels are timed, the median of
+        the peaks measured beside them."""
+        if self.fma_rounds.get(threads):
+            return statistics.median(self.fma_rounds[threads])
+        return self.measured_peak(threads)
+
+    def measured_peak(self, threads):
+        """The peak of `threads` cores by the last FMA measurement."""
         b = self.fma.get(threads) or self.fma.get(1)
         return b["percore"] * threads if b else None
 
@@ -677,32 +698,55 @@ class Bench:
         say(f"  gradc kernels at mlp_fashion's products, batch 256 "
             f"(widths {'-'.join(map(str, dims[1:]))}; OpenMP "
             f"{'on' if omp else 'off'})")
+        # The machine's speed drifts over minutes, so each timing of the
+        # kernels comes right after a measurement of the FMA peak, in
+        # rounds; a product's share of the peak is the median of the
+        # rounds' shares, as the models' ratios are.
         for t in sorted({1, self.threads}):
             env = dict(os.environ, OMP_NUM_THREADS=str(t))
-            self.settle()
-            child = run_child(
-                [tool, "-s", str(a.gemm_seconds), "-r", str(a.gemm_reps),
-                 *map(str, dims)], env=env)
-            rows = []
-            for line in child.out.splitlines():
-                m = re.search(r"kernel=(\S+) M=(\d+) N=(\d+) K=(\d+) "
-                              r"gflops=([\d.]+).*cpu_gflops=([\d.]+) "
-                              r"threads=(\d+)", line)
-                if m:
-                    rows.append({"kernel": m.group(1),
-                                 "shape": tuple(map(int, m.group(2, 3, 4))),
-                                 "gflops": float(m.group(5)),
-                                 "cpu_gflops": float(m.group(6)),
-                                 "threads": int(m.group(7))})
-                elif "WRONG" in line:
-                    say(f"    {line}")
-            if child.rc != 0 and not rows:
-                say(f"    failed: {first_line(child.err + child.out)}")
-            elif child.others is not None:
+            rounds = []
+            for _ in range(a.rounds):
+                self.settle()
+                self.measure_fma(report=False)
+                peak = self.measured_peak(t)
+                core = self.measured_peak(1)
+                child = run_child(
+                    [tool, "-s", str(a.gemm_seconds), "-r",
+                     str(a.gemm_reps), *map(str, dims)], env=env)
+                rows = self.gemm_rows(child, peak, core)
+                if child.rc != 0 and not rows:
+                    say(f"    failed: {first_line(child.err + child.out)}")
+                    break
+                if peak:
+                    self.fma_rounds.setdefault(t, []).append(peak)
+                rounds.append(rows)
+            if not rounds:
+                continue
+            if child.others is not None:
                 say(f"    {t} thread{'s' if t > 1 else ''}: CPUs busy: "
                     f"this process {child.cpu / child.wall:.2f}, other "
-                    f"processes {child.others:.2f}")
-            self.gemm[t] = (rows, child)
+                    f"processes {child.others:.2f} (the last round)")
+            self.gemm[t] = (median_rows(rounds), child)
+
+    def gemm_rows(self, child, peak, core):
+        """gemm_kernels' lines, each with its share of the `peak` of the
+        threads it ran on and, by CPU time, of the one-core `core`."""
+        rows = []
+        for line in child.out.splitlines():
+            m = re.search(r"kernel=(\S+) M=(\d+) N=(\d+) K=(\d+) "
+                          r"gflops=([\d.]+).*cpu_gflops=([\d.]+) "
+                          r"threads=(\d+)", line)
+            if m:
+                gflops, cpu = float(m.group(5)), float(m.group(6))
+                rows.append({"kernel": m.group(1),
+                             "shape": tuple(map(int, m.group(2, 3, 4))),
+                             "gflops": gflops, "cpu_gflops": cpu,
+                             "share": gflops / peak if peak else None,
+                             "cpu_share": cpu / core if core else None,
+                             "threads": int(m.group(7))})
+            elif "WRONG" in line:
+                say(f"    {line}")
+        return rows
 
     def measure_memory(self):
         """Peak resident memory over one full epoch of mlp_fashion (the
@@ -881,7 +925,6 @@ class Bench:
             say(f"FMA peak (float32, {isa}), measured in this run: "
                 f"{peaks} GFLOP/s (per-core rate by CPU time x cores)")
         for t, (rows, child) in sorted(self.gemm.items()):
-            peak = self.fma_peak(t)
             mark = "*" if self.contended(child) else ""
             if mark and not flagged:
                 flagged = True
@@ -895,7 +938,7 @@ class Bench:
                 name = r["kernel"].replace("matmul", "")
                 cell = (f"all ({m} rows)" if name == "step"
                         else f"{name} {m}x{n}x{k}")
-                pct = f" {100 * r['gflops'] / peak:3.0f}%" if peak else ""
+                pct = f" {100 * r['share']:3.0f}%" if r["share"] else ""
                 cell = f"{cell:>17} {r['gflops']:6.1f}{pct}"
                 if len(line) + len(cell) > 76:
                     say(line)
@@ -905,11 +948,11 @@ class Bench:
                 say(line)
             step = [r for r in rows if r["kernel"] == "step"]
             core = self.fma_peak(1)
-            if t == 1 and step and core:
+            if t == 1 and step and step[0]["cpu_share"]:
                 cpu = step[0]["cpu_gflops"]
                 say(f"  by CPU time instead of the wall clock (less "
                     f"disturbed by other processes): all {cpu:.1f} "
-                    f"GFLOP/s, {100 * cpu / core:.0f}% of the "
+                    f"GFLOP/s, {100 * step[0]['cpu_share']:.0f}% of the "
                     f"{core:.1f} one core does")
         if self.memory:
             say(f"peak memory (max RSS), {self.memory_what} of "
