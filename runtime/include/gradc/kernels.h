@@ -320,7 +320,7 @@ template <typename T> struct Gemm {
       }
       return;
     }
-    if (columns % Lanes == 0 && columns > Lanes &&
+    if (columns % Lanes == 0 &&
         packTransposedFast(k0, depth, B, ldb, n, columns / Lanes, NR, panel))
       return;
 
@@ -427,10 +427,10 @@ template <typename T> struct Gemm {
   // `vectors` whole vectors of columns of a panel of B^T (rows `stride`
   // apart) packed by in-register transposes where the target has them:
   // Lanes rows of the panel at a time as a Lanes x Lanes transpose per
-  // vector, the rows left over column by column. A dense layer's forward
-  // product packs its weights this way on every call: scalar copies took a
-  // quarter of its time at batch 64, and gathers alone still more than half the
-  // packing's.
+  // vector, the rows left over column by column. A dense layer's
+  // forward product packs its weights this way on every call: scalar
+  // copies took a quarter of its time at batch 64, and gathers alone
+  // still more than half the packing's.
   static bool packTransposedFast(int64_t k0, int64_t depth, const T *B,
                                  int64_t ldb, int64_t n, int64_t vectors,
                                  int64_t stride, T *panel) {

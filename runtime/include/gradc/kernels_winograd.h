@@ -104,7 +104,7 @@ void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
   winogradFilterTransforms(F, C, w, transformed);
   packed.clear();
   for (int xi = 0; xi < 16; ++xi) {
-    if (Turned)
+    if constexpr (Turned)
       Gemm<T>::pack(C, F, transformed.data() + xi * C * F, F, true, one);
     else
       Gemm<T>::pack(F, C, transformed.data() + xi * C * F, F, false, one);
@@ -144,9 +144,12 @@ template <typename T, int W> struct TileVectors {
 };
 
 // Calls f(std::integral_constant<int, W>) with the lanes of the vectors
-// for rows of `tilesWide` tiles: the target's, or half of them.
-template <typename T, typename F> void withTileLanes(int64_t tilesWide, F &&f) {
+// for the rows of tiles of a convolution's output: the target's, or half
+// of them.
+template <typename T, typename F>
+void withTileLanes(const WindowShape &s, F &&f) {
   constexpr int L = Gemm<T>::Lanes;
+  const int64_t tilesWide = (s.outWidth + 1) / 2;
   if (L >= 8 && tilesWide <= L / 2)
     f(std::integral_constant<int, L / 2>{});
   else
@@ -343,7 +346,7 @@ void winogradInputsIn(const WindowShape &s, const T *x, T *v,
 template <typename T>
 void winogradInputs(const WindowShape &s, const T *x, T *v,
                     int64_t channelStride, int64_t planeStride) {
-  withTileLanes<T>((s.outWidth + 1) / 2, [&](auto lanes) {
+  withTileLanes<T>(s, [&](auto lanes) {
     winogradInputsIn<decltype(lanes)::value>(s, x, v, channelStride,
                                              planeStride);
   });
@@ -449,7 +452,7 @@ void winogradOutputGradsIn(const WindowShape &s, const T *dy, T *dm,
 template <typename T>
 void winogradOutputGrads(const WindowShape &s, const T *dy, T *dm,
                          int64_t filterStride, int64_t planeStride) {
-  withTileLanes<T>((s.outWidth + 1) / 2, [&](auto lanes) {
+  withTileLanes<T>(s, [&](auto lanes) {
     winogradOutputGradsIn<decltype(lanes)::value>(s, dy, dm, filterStride,
                                                   planeStride);
   });
