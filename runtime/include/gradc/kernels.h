@@ -470,10 +470,86 @@ template <typename T> struct Gemm {
     if (!transA && transB && M <= 2 && M * N * K < kParallelMinGemmWork)
       return dotProducts(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 
-    withPanelVectors(N, [&](auto vectors) {
-      runPanels<decltype(vectors)::value>(M, N, K, A, lda, transA, B, ldb,
-                                          transB, nullptr, C, ldc, accumulate);
+    splitOverThreads(M, N, K, false,
+                     [&](int64_t i, int64_t rows, int64_t j, int64_t columns) {
+                       const T *a = A + (transA ? i : i * lda);
+                       runColumns(rows, columns, K, a, lda, transA, B, ldb,
+                                  transB, j, C + i * ldc, ldc, accumulate);
+                     });
+  }
+
+  // C[:, j : j + N] = op(A) op(B)[:, j : j + N] on the calling thread, in
+  // panels of PanelVectors vectors. Where that would leave one vector
+  // over, the last four vectors take two panels of two: a panel one
+  // vector wide loads an element of A for every multiply-add, which
+  // leaves the FMA units half idle (mlp_fashion's 256 and 784 columns are
+  // 5 and 16 panels of three and one vector over).
+  static void runColumns(int64_t M, int64_t N, int64_t K, const T *A,
+                         int64_t lda, bool transA, const T *B, int64_t ldb,
+                         bool transB, int64_t j, T *C, int64_t ldc,
+                         bool accumulate) {
+    const T *b = B + (transB ? j * ldb : j);
+    const int64_t vectors = (N + Lanes - 1) / Lanes;
+    if constexpr (PanelVectors == 3) {
+      if (vectors >= 4 && vectors % 3 == 1) {
+        const int64_t wide = (vectors - 4) * Lanes;
+        if (wide > 0)
+          runPanels<3>(M, wide, K, A, lda, transA, b, ldb, transB, nullptr,
+                       C + j, ldc, accumulate);
+        const T *rest = B + (transB ? (j + wide) * ldb : j + wide);
+        return runPanels<2>(M, N - wide, K, A, lda, transA, rest, ldb, transB,
+                            nullptr, C + j + wide, ldc, accumulate);
+      }
+    }
+
+    withPanelVectors(N, [&](auto panelVectors) {
+      runPanels<decltype(panelVectors)::value>(M, N, K, A, lda, transA, b, ldb,
+                                               transB, nullptr, C + j, ldc,
+                                               accumulate);
     });
+  }
+
+  // Calls part(i, rows, j, columns) for the blocks of C[M, N] the threads
+  // compute side by side, one block each, or once for all of C when the
+  // product is too small to split. Each block is a product of its own,
+  // so every element of C gets the same sums in the same order however C
+  // is split.
+  //
+  // The threads split the columns in whole vectors where each gets at
+  // least two full panels, and otherwise the rows. A thread then packs
+  // only the panels of B it uses and keeps its block of C in its own
+  // cache. Handing the panels out one at a time as threads came free
+  // moved blocks of C between the cores' caches and packed B^T twice,
+  // once for each half of the rows: on two threads, mlp_fashion's
+  // 784-deep product ran at 72% of the speed of two one-thread processes
+  // side by side, and split evenly at 85%. The even split leaves a core
+  // that another process slows holding up the other.
+  template <typename Part>
+  static void splitOverThreads(int64_t M, int64_t N, int64_t K, bool rowsOnly,
+                               Part &&part) {
+    const int64_t work = M * N * K;
+    const int64_t threads = parallelThreads(work, kParallelMinGemmWork);
+    if (threads <= 1)
+      return part(int64_t{0}, M, int64_t{0}, N);
+
+    const int64_t vectors = (N + Lanes - 1) / Lanes;
+    const bool byColumns = !rowsOnly && vectors >= 2 * PanelVectors * threads;
+    parallelRanges(
+        threads, work,
+        [&](int64_t first, int64_t last) {
+          for (int64_t t = first; t < last; ++t) {
+            if (byColumns) {
+              const int64_t j = std::min(N, vectors * t / threads * Lanes);
+              const int64_t end =
+                  std::min(N, vectors * (t + 1) / threads * Lanes);
+              part(int64_t{0}, M, j, end - j);
+            } else {
+              const int64_t i = M * t / threads;
+              part(i, M * (t + 1) / threads - i, int64_t{0}, N);
+            }
+          }
+        },
+        kParallelMinGemmWork);
   }
 
   // C = A B^T with A[M,K] and B[N,K] read in place, each element a dot
@@ -527,14 +603,20 @@ template <typename T> struct Gemm {
     if (K == 0)
       return run(M, N, K, A, lda, transA, nullptr, 0, false, C, ldc,
                  accumulate);
-    withPanelVectors(N, [&](auto vectors) {
-      runPanels<decltype(vectors)::value>(M, N, K, A, lda, transA, nullptr, 0,
-                                          false, packed, C, ldc, accumulate);
-    });
+    // The packed panels start at column 0, so the threads split the rows.
+    splitOverThreads(
+        M, N, K, true, [&](int64_t i, int64_t rows, int64_t, int64_t) {
+          withPanelVectors(N, [&](auto vectors) {
+            runPanels<decltype(vectors)::value>(
+                rows, N, K, A + (transA ? i : i * lda), lda, transA, nullptr, 0,
+                false, packed, C + i * ldc, ldc, accumulate);
+          });
+        });
   }
 
   // The product with panels V vectors wide, packed here from B, or taken
-  // from `prepacked` (pack()'s layout) when it is not null.
+  // from `prepacked` (pack()'s layout) when it is not null, on the calling
+  // thread.
   template <int V>
   static void runPanels(int64_t M, int64_t N, int64_t K, const T *A,
                         int64_t lda, bool transA, const T *B, int64_t ldb,
@@ -549,56 +631,41 @@ template <typename T> struct Gemm {
     // C is computed in blocks of at most MR rows of one panel, one block
     // of K after the other. The row blocks are cut as evenly as they go
     // (64 rows: four of 11, two of 10), which keeps the narrow
-    // micro-kernels of a remainder out of the common sizes. The threads
-    // take the panels, or for a product of few panels groups of a
-    // panel's row blocks, one at a time as they come free, and pack the
-    // panel they took: a static split left the faster of two cores
-    // waiting for the other for a tenth of a step. Every element of C is
-    // one thread's sum over a block of K, the blocks added in order, so
-    // the bits do not depend on the split.
+    // micro-kernels of a remainder out of the common sizes.
     const int64_t panels = (N + NR - 1) / NR;
     const int64_t rowBlocks = (M + MR - 1) / MR;
     const int64_t kBlocks = (K + kGemmDepth - 1) / kGemmDepth;
-    const int64_t work = M * N * K;
-    const int64_t threads = parallelThreads(work, kParallelMinGemmWork);
-    const int64_t groups = std::clamp<int64_t>(
-        (4 * threads + panels - 1) / panels, 1, threads > 1 ? rowBlocks : 1);
-    parallelRounds(
-        kBlocks, panels * groups, work,
-        [&](int64_t kBlock, int64_t item) {
-          const int64_t k0 = K * kBlock / kBlocks;
-          const int64_t depth = K * (kBlock + 1) / kBlocks - k0;
-          const int64_t p = item / groups, group = item % groups;
-          const int64_t columns = std::min<int64_t>(NR, N - p * NR);
-          const int64_t firstBlock = rowBlocks * group / groups;
-          const int64_t endBlock = rowBlocks * (group + 1) / groups;
-          const T *panel;
-          int64_t panelStride = NR;
-          if (prepacked) {
-            panel = prepacked + (p * K + k0) * NR;
-          } else if (!transB && columns % Lanes == 0 &&
-                     endBlock - firstBlock <= kGemmInPlaceUses) {
-            // A panel of whole vectors of B as it is, rows ldb apart,
-            // where too few row blocks use it to pay for a copy.
-            panel = B + k0 * ldb + p * NR;
-            panelStride = ldb;
-          } else {
-            thread_local std::vector<T> packed;
-            T *to = scratch(packed, depth * NR);
-            packPanel<NR>(k0, depth, B, ldb, transB, p * NR, columns, to);
-            panel = to;
-          }
+    for (int64_t kBlock = 0; kBlock < kBlocks; ++kBlock) {
+      const int64_t k0 = K * kBlock / kBlocks;
+      const int64_t depth = K * (kBlock + 1) / kBlocks - k0;
+      for (int64_t p = 0; p < panels; ++p) {
+        const int64_t columns = std::min<int64_t>(NR, N - p * NR);
+        const T *panel;
+        int64_t panelStride = NR;
+        if (prepacked) {
+          panel = prepacked + (p * K + k0) * NR;
+        } else if (!transB && columns % Lanes == 0 &&
+                   rowBlocks <= kGemmInPlaceUses) {
+          // A panel of whole vectors of B as it is, rows ldb apart,
+          // where too few row blocks use it to pay for a copy.
+          panel = B + k0 * ldb + p * NR;
+          panelStride = ldb;
+        } else {
+          thread_local std::vector<T> packed;
+          T *to = scratch(packed, depth * NR);
+          packPanel<NR>(k0, depth, B, ldb, transB, p * NR, columns, to);
+          panel = to;
+        }
 
-          for (int64_t rowBlock = firstBlock; rowBlock < endBlock; ++rowBlock) {
-            const int64_t i = M * rowBlock / rowBlocks;
-            const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
-            microKernelRows<V>(rows, depth, A + i * rowStep + k0 * kStep,
-                               rowStep, kStep, panel, panelStride,
-                               C + i * ldc + p * NR, ldc, columns,
-                               accumulate || k0 > 0);
-          }
-        },
-        kParallelMinGemmWork);
+        for (int64_t rowBlock = 0; rowBlock < rowBlocks; ++rowBlock) {
+          const int64_t i = M * rowBlock / rowBlocks;
+          const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
+          microKernelRows<V>(rows, depth, A + i * rowStep + k0 * kStep, rowStep,
+                             kStep, panel, panelStride, C + i * ldc + p * NR,
+                             ldc, columns, accumulate || k0 > 0);
+        }
+      }
+    }
   }
 };
 

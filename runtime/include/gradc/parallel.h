@@ -2,12 +2,11 @@
 // does not depend on the number of threads.
 //
 // A loop is split into contiguous ranges of independent items (output rows,
-// panels, samples, channels, elements), one range per thread, or its items
-// are handed to the threads one at a time as they come free. No item is
-// shared between threads and every sum stays inside one item, taken in the
-// order the serial code takes it, so each value comes out bit for bit the
-// same whatever the thread count, and whichever thread computes it. Sums
-// over the items (a norm, a loss) are not split.
+// blocks of a product, samples, channels, elements), one range per thread.
+// No item is shared between threads and every sum stays inside one item,
+// taken in the order the serial code takes it, so each value comes out bit
+// for bit the same whatever the thread count. Sums over the items (a norm,
+// a loss) are not split.
 //
 // Work below kParallelMinWork runs on the calling thread: starting a
 // parallel region costs some microseconds, as much as a small product.
@@ -19,9 +18,7 @@
 #define GRADC_PARALLEL_H
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
-#include <memory>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -51,14 +48,6 @@ inline int parallelThreads(int64_t work, int64_t least = kParallelMinWork) {
 #endif
 }
 
-// Tells the processor that the thread is spinning on a value another
-// thread will write, which on x86 frees the core's resources meanwhile.
-inline void spinPause() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
 // Calls body(begin, end) on disjoint contiguous ranges that cover
 // [0, items), at most one range per thread, in parallel when `work` is at
 // least `least`. Each range is computed on its own, so `body` must give
@@ -84,47 +73,6 @@ void parallelRanges(int64_t items, int64_t work, Body &&body,
     const int64_t end = items * (index + 1) / count;
     if (begin < end)
       body(begin, end);
-  }
-#endif
-}
-
-// Calls body(round, item) for every item in [0, items), round after round
-// for `rounds` rounds, in parallel when `work` is at least `least`. The
-// threads take the (round, item) pairs one at a time in that order as
-// they come free, so a thread that runs slower (a core shared with
-// another process) takes fewer. An item's rounds run in order, each
-// after the one before it has finished on whichever thread, but no
-// thread waits for the rest of a round: a barrier after each round cost
-// mlp_fashion's 784-deep product a wait for its slowest panel three
-// times over. Which thread computes an item changes from run to run, so
-// `body` must give each item the same result on any thread.
-template <typename Body>
-void parallelRounds(int64_t rounds, int64_t items, int64_t work, Body &&body,
-                    int64_t least = kParallelMinWork) {
-  if (items <= 0)
-    return;
-  const int64_t threads =
-      std::min<int64_t>(parallelThreads(work, least), items);
-  if (threads <= 1) {
-    for (int64_t round = 0; round < rounds; ++round)
-      for (int64_t item = 0; item < items; ++item)
-        body(round, item);
-    return;
-  }
-#ifdef _OPENMP
-  // Each item's count of rounds done. A pair waits only for a pair handed
-  // out before it, which is running or done, so the waits always end.
-  const auto done = std::make_unique<std::atomic<int64_t>[]>(items); // zeros
-  std::atomic<int64_t> next{0};
-  const int64_t pairs = rounds * items;
-  const int team = static_cast<int>(threads);
-#pragma omp parallel num_threads(team)
-  for (int64_t pair = next++; pair < pairs; pair = next++) {
-    const int64_t round = pair / items, item = pair % items;
-    while (done[item].load(std::memory_order_acquire) < round)
-      spinPause();
-    body(round, item);
-    done[item].store(round + 1, std::memory_order_release);
   }
 #endif
 }
