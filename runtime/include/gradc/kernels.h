@@ -189,6 +189,9 @@ constexpr int64_t kGemmDepth = 256;
 // over L1 as the rows of A stream past.
 constexpr int64_t kGemmInPlaceUses = 2;
 
+// Whether a micro-kernel's step from row to row of op(A) is known to be 1.
+enum class ASteps { Any, UnitRow };
+
 template <typename T> struct Gemm {
   static constexpr int VectorBytes = kGemmVectorBytes;
   static constexpr int Lanes = VectorBytes / sizeof(T);
@@ -228,10 +231,19 @@ template <typename T> struct Gemm {
   // from start to end: with a partial panel's rows copied in and out
   // here, they went through the stack, by calls to memset and memcpy
   // that cost a twentieth of a 32-deep product.
-  template <int V, int R>
+  //
+  // For floats and a transposed A, Steps fixes rowStep at 1 at compile
+  // time: the elements of a row of A^T then load from one pointer at
+  // constant offsets, which took a twentieth off the weight gradients'
+  // products. Fixing kStep at 1 for an untransposed A made no difference
+  // measured, so those, and doubles (for gradient checks), take the
+  // general kernel.
+  template <int V, int R, ASteps Steps>
   static void microKernel(int64_t depth, const T *a, int64_t rowStep,
                           int64_t kStep, const T *panel, int64_t panelStride,
                           T *c, int64_t ldc, bool accumulate) {
+    if constexpr (Steps == ASteps::UnitRow)
+      rowStep = 1;
     Vec acc[R][V];
     for (int r = 0; r < R; ++r)
       for (int v = 0; v < V; ++v)
@@ -257,26 +269,30 @@ template <typename T> struct Gemm {
   // the first `columns` of a panel: a panel's last whole vectors (16 of
   // 48 columns) by a narrower micro-kernel, a part of a vector through a
   // tile of whole vectors.
-  template <int V, int R = MR>
+  template <int V, ASteps Steps, int R = MR>
   static void microKernelRows(int64_t rows, int64_t depth, const T *a,
                               int64_t rowStep, int64_t kStep, const T *panel,
                               int64_t panelStride, T *c, int64_t ldc,
                               int64_t columns, bool accumulate) {
+    // The common blocks, of MR rows and one fewer, keep their Steps; the
+    // rest take the general kernels, which keeps down the number of
+    // kernels the trainers compile.
     if constexpr (R > 1) {
+      constexpr ASteps Next = R > MR - 1 ? Steps : ASteps::Any;
       if (rows < R)
-        return microKernelRows<V, R - 1>(rows, depth, a, rowStep, kStep, panel,
-                                         panelStride, c, ldc, columns,
-                                         accumulate);
+        return microKernelRows<V, Next, R - 1>(rows, depth, a, rowStep, kStep,
+                                               panel, panelStride, c, ldc,
+                                               columns, accumulate);
     }
     constexpr int NR = V * Lanes;
     if (columns == NR)
-      return microKernel<V, R>(depth, a, rowStep, kStep, panel, panelStride, c,
-                               ldc, accumulate);
+      return microKernel<V, R, Steps>(depth, a, rowStep, kStep, panel,
+                                      panelStride, c, ldc, accumulate);
     if constexpr (V > 1) {
       if (columns <= NR - Lanes)
-        return microKernelRows<V - 1, R>(rows, depth, a, rowStep, kStep, panel,
-                                         panelStride, c, ldc, columns,
-                                         accumulate);
+        return microKernelRows<V - 1, Steps, R>(rows, depth, a, rowStep, kStep,
+                                                panel, panelStride, c, ldc,
+                                                columns, accumulate);
     }
 
     // Element by element with a fixed count: std::copy called memmove
@@ -286,8 +302,8 @@ template <typename T> struct Gemm {
       for (int j = 0; j < NR; ++j)
         if (j < columns)
           tile[r * NR + j] = c[r * ldc + j];
-    microKernel<V, R>(depth, a, rowStep, kStep, panel, panelStride, tile, NR,
-                      accumulate);
+    microKernel<V, R, Steps>(depth, a, rowStep, kStep, panel, panelStride, tile,
+                             NR, accumulate);
     for (int r = 0; r < R; ++r)
       for (int j = 0; j < NR; ++j)
         if (j < columns)
@@ -660,9 +676,19 @@ template <typename T> struct Gemm {
         for (int64_t rowBlock = 0; rowBlock < rowBlocks; ++rowBlock) {
           const int64_t i = M * rowBlock / rowBlocks;
           const int64_t rows = M * (rowBlock + 1) / rowBlocks - i;
-          microKernelRows<V>(rows, depth, A + i * rowStep + k0 * kStep, rowStep,
-                             kStep, panel, panelStride, C + i * ldc + p * NR,
-                             ldc, columns, accumulate || k0 > 0);
+          const T *a = A + i * rowStep + k0 * kStep;
+          T *c = C + i * ldc + p * NR;
+          const bool add = accumulate || k0 > 0;
+          if constexpr (sizeof(T) == 4) {
+            if (transA) {
+              microKernelRows<V, ASteps::UnitRow>(rows, depth, a, rowStep,
+                                                  kStep, panel, panelStride, c,
+                                                  ldc, columns, add);
+              continue;
+            }
+          }
+          microKernelRows<V, ASteps::Any>(rows, depth, a, rowStep, kStep, panel,
+                                          panelStride, c, ldc, columns, add);
         }
       }
     }
