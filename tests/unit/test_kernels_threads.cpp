@@ -116,6 +116,15 @@ TEST_CASE("matrix products give the same bits on any number of threads",
                            w.data(), y.data());
     return y;
   });
+  // Two rows and a narrow head, deep enough to split: the threads take
+  // the rows, and a third thread has none.
+  const int64_t deep = 100000;
+  checkSameOnAnyThreads([&] {
+    std::vector<float> y(2 * 10);
+    gradc::matmulNT<float>(2, 10, deep, randomFloats(2 * deep, 6).data(),
+                           randomFloats(10 * deep, 7).data(), y.data());
+    return y;
+  });
 }
 
 TEST_CASE("convolutions and pools give the same bits on any number of "

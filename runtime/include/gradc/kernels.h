@@ -560,8 +560,12 @@ template <typename T> struct Gemm {
                   std::min(N, vectors * (t + 1) / threads * Lanes);
               part(int64_t{0}, M, j, end - j);
             } else {
+              // A thread left no rows (a product of fewer rows than
+              // threads) skips its part, which would still pack B.
               const int64_t i = M * t / threads;
-              part(i, M * (t + 1) / threads - i, int64_t{0}, N);
+              const int64_t end = M * (t + 1) / threads;
+              if (end > i)
+                part(i, end - i, int64_t{0}, N);
             }
           }
         },
