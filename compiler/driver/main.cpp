@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -350,11 +351,26 @@ int compileModel(const Options &options) {
   return 0;
 }
 
+// CLI11 prints a flag's default value after its name, as --residual{2};
+// the help shows instead how the optional value is written.
+class HelpFormatter : public CLI::Formatter {
+public:
+  std::string make_option_name(const CLI::Option *option,
+                               bool positional) const override {
+    std::string name = CLI::Formatter::make_option_name(option, positional);
+    const size_t brace = name.find('{');
+    if (brace != std::string::npos && name.back() == '}')
+      name = name.substr(0, brace) + "[=K]";
+    return name;
+  }
+};
+
 } // namespace
 
 int main(int argc, char **argv) {
   CLI::App app{"gradc: compiles a neural network described in YAML into a "
                "standalone trainer"};
+  app.formatter(std::make_shared<HelpFormatter>());
   app.set_version_flag("--version", "gradc 0.1.0");
   app.footer("gradc plot GRADS.csv -o FILE.svg draws a trainer's gradient-norm "
              "log; 'gradc plot --help' for its options.");
