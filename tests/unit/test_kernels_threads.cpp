@@ -127,6 +127,33 @@ TEST_CASE("matrix products give the same bits on any number of threads",
   });
 }
 
+TEST_CASE("products by a prepacked B give run()'s bits on any number of "
+          "threads",
+          "[kernels][threads]") {
+  using Gemm = gradc::detail::Gemm<float>;
+  // One row (a batch of one, split by panels) and 67 (split by rows),
+  // each deep enough to split.
+  const int64_t N = 203, K = 5200;
+  const auto w = randomFloats(N * K, 8);
+  std::vector<float> packed;
+  Gemm::pack(N, K, w.data(), K, true, packed);
+  for (int64_t M : {int64_t{1}, int64_t{67}}) {
+    INFO(M << " rows");
+    const auto x = randomFloats(M * K, 9);
+    auto product = [&](bool prepacked) {
+      std::vector<float> y(M * N);
+      if (prepacked)
+        Gemm::runPacked(M, N, K, x.data(), K, false, packed.data(), y.data(),
+                        N);
+      else
+        Gemm::run(M, N, K, x.data(), K, false, w.data(), K, true, y.data(), N);
+      return y;
+    };
+    CHECK(sameBits(product(true), product(false)));
+    checkSameOnAnyThreads([&] { return product(true); });
+  }
+}
+
 TEST_CASE("convolutions and pools give the same bits on any number of "
           "threads",
           "[kernels][threads]") {

@@ -486,7 +486,7 @@ template <typename T> struct Gemm {
     if (!transA && transB && M <= 2 && M * N * K < kParallelMinGemmWork)
       return dotProducts(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 
-    splitOverThreads(M, N, K, false,
+    splitOverThreads(M, N, K, Lanes,
                      [&](int64_t i, int64_t rows, int64_t j, int64_t columns) {
                        const T *a = A + (transA ? i : i * lda);
                        runColumns(rows, columns, K, a, lda, transA, B, ldb,
@@ -505,8 +505,8 @@ template <typename T> struct Gemm {
                          bool transB, int64_t j, T *C, int64_t ldc,
                          bool accumulate) {
     const T *b = B + (transB ? j * ldb : j);
-    const int64_t vectors = (N + Lanes - 1) / Lanes;
     if constexpr (PanelVectors == 3) {
+      const int64_t vectors = (N + Lanes - 1) / Lanes;
       if (vectors >= 4 && vectors % 3 == 1) {
         const int64_t wide = (vectors - 4) * Lanes;
         if (wide > 0)
@@ -526,38 +526,43 @@ template <typename T> struct Gemm {
   }
 
   // Calls part(i, rows, j, columns) for the blocks of C[M, N] the threads
-  // compute side by side, one block each, or once for all of C when the
-  // product is too small to split. Each block is a product of its own,
-  // so every element of C gets the same sums in the same order however C
-  // is split.
+  // compute side by side, at most one block each, or once for all of C
+  // when the product is too small to split. Each block is a product of
+  // its own, so every element of C gets the same sums in the same order
+  // however C is split. A block of columns starts on a multiple of
+  // `unit` columns: a vector, or a panel of a prepacked B.
   //
-  // The threads split the columns in whole vectors where each gets at
-  // least two full panels, and otherwise the rows. A thread then packs
-  // only the panels of B it uses and keeps its block of C in its own
-  // cache. Handing the panels out one at a time as threads came free
-  // moved blocks of C between the cores' caches and packed B^T twice,
+  // The threads split the columns where each gets at least two full
+  // panels, or where there are too few rows to give each thread a block
+  // of MR (a batch of one), and otherwise the rows. Split by columns, a
+  // thread packs only the panels of B it uses and keeps its block of C in
+  // its own cache. Handing the panels out one at a time as threads came
+  // free moved blocks of C between the cores' caches and packed B^T twice,
   // once for each half of the rows: on two threads, mlp_fashion's
   // 784-deep product ran at 72% of the speed of two one-thread processes
   // side by side, and split evenly at 85%. The even split leaves a core
   // that another process slows holding up the other.
   template <typename Part>
-  static void splitOverThreads(int64_t M, int64_t N, int64_t K, bool rowsOnly,
+  static void splitOverThreads(int64_t M, int64_t N, int64_t K, int64_t unit,
                                Part &&part) {
     const int64_t work = M * N * K;
     const int64_t threads = parallelThreads(work, kParallelMinGemmWork);
     if (threads <= 1)
       return part(int64_t{0}, M, int64_t{0}, N);
 
-    const int64_t vectors = (N + Lanes - 1) / Lanes;
-    const bool byColumns = !rowsOnly && vectors >= 2 * PanelVectors * threads;
+    const int64_t units = (N + unit - 1) / unit;
+    const int64_t panelUnits =
+        std::max<int64_t>(1, PanelVectors * Lanes / unit);
+    const bool byColumns =
+        units >= threads &&
+        (units >= 2 * panelUnits * threads || M < threads * MR);
     parallelRanges(
         threads, work,
         [&](int64_t first, int64_t last) {
           for (int64_t t = first; t < last; ++t) {
             if (byColumns) {
-              const int64_t j = std::min(N, vectors * t / threads * Lanes);
-              const int64_t end =
-                  std::min(N, vectors * (t + 1) / threads * Lanes);
+              const int64_t j = std::min(N, units * t / threads * unit);
+              const int64_t end = std::min(N, units * (t + 1) / threads * unit);
               part(int64_t{0}, M, j, end - j);
             } else {
               // A thread left no rows (a product of fewer rows than
@@ -623,15 +628,18 @@ template <typename T> struct Gemm {
     if (K == 0)
       return run(M, N, K, A, lda, transA, nullptr, 0, false, C, ldc,
                  accumulate);
-    // The packed panels start at column 0, so the threads split the rows.
-    splitOverThreads(
-        M, N, K, true, [&](int64_t i, int64_t rows, int64_t, int64_t) {
-          withPanelVectors(N, [&](auto vectors) {
-            runPanels<decltype(vectors)::value>(
-                rows, N, K, A + (transA ? i : i * lda), lda, transA, nullptr, 0,
-                false, packed, C + i * ldc, ldc, accumulate);
+    // The threads split the packed panels, or the rows.
+    withPanelVectors(N, [&](auto vectors) {
+      constexpr int V = decltype(vectors)::value;
+      constexpr int64_t NR = V * Lanes;
+      splitOverThreads(
+          M, N, K, NR,
+          [&](int64_t i, int64_t rows, int64_t j, int64_t columns) {
+            runPanels<V>(rows, columns, K, A + (transA ? i : i * lda), lda,
+                         transA, nullptr, 0, false, packed + j / NR * K * NR,
+                         C + i * ldc + j, ldc, accumulate);
           });
-        });
+    });
   }
 
   // The product with panels V vectors wide, packed here from B, or taken
@@ -650,8 +658,8 @@ template <typename T> struct Gemm {
 
     // C is computed in blocks of at most MR rows of one panel, one block
     // of K after the other. The row blocks are cut as evenly as they go
-    // (64 rows: four of 11, two of 10), which keeps the narrow
-    // micro-kernels of a remainder out of the common sizes.
+    // (256 rows in blocks of 9: 24 of 9, five of 8), which keeps the
+    // narrow micro-kernels of a remainder out of the common sizes.
     const int64_t panels = (N + NR - 1) / NR;
     const int64_t rowBlocks = (M + MR - 1) / MR;
     const int64_t kBlocks = (K + kGemmDepth - 1) / kGemmDepth;
