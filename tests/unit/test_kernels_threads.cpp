@@ -131,8 +131,8 @@ TEST_CASE("products by a prepacked B give run()'s bits on any number of "
           "threads",
           "[kernels][threads]") {
   using Gemm = gradc::detail::Gemm<float>;
-  // One row (a batch of one, split by panels) and 67 (split by rows),
-  // each deep enough to split.
+  // One row (a batch of one) and 67, each deep enough to split; whether
+  // the threads take panels or rows depends on the target's vectors.
   const int64_t N = 203, K = 5200;
   const auto w = randomFloats(N * K, 8);
   std::vector<float> packed;
