@@ -489,6 +489,9 @@ bool Lowering::lower(const Node &node, Statement &statement) {
                     withTensors(node, channelLayout(in[0]))));
   case OpKind::ChannelSum:
     return set(call("channelSum", withTensors(node, channelLayout(in[0]))));
+  case OpKind::PositiveChannelSum:
+    return set(
+        call("positiveChannelSum", withTensors(node, channelLayout(in[0]))));
 
   case OpKind::Conv2d:
   case OpKind::Conv2dBias:

@@ -61,6 +61,7 @@ const OpInfo &opInfo(OpKind op) {
       {OpKind::BatchNormStatsInputGrad, {"batchnorm_stats_input_grad", 3}},
       {OpKind::BatchNormWeightGrad, {"batchnorm_weight_grad", 3}},
       {OpKind::ChannelSum, {"channel_sum", 1}},
+      {OpKind::PositiveChannelSum, {"positive_channel_sum", 2}},
       {OpKind::Conv2d, {"conv2d", 2}},
       {OpKind::ChannelBiasAdd, {"channel_bias_add", 2}},
       {OpKind::MaxPool2d, {"maxpool2d", 1}},
@@ -257,6 +258,9 @@ TensorType inferType(OpKind op, const std::vector<TensorType> &in,
     return fixedType({channelCount(in[0])});
   case OpKind::ChannelSum:
     expectShapeRule(in[0].batched, op, in);
+    return fixedType({channelCount(in[0])});
+  case OpKind::PositiveChannelSum:
+    expectShapeRule(in[0].batched && in[1] == in[0], op, in);
     return fixedType({channelCount(in[0])});
 
   case OpKind::Mul:

@@ -86,6 +86,7 @@ enum class OpKind {
   BatchNormStatsInputGrad, // d stats, x, stats -> dx through the stats
   BatchNormWeightGrad,     // dy, x, stats -> [C]: sum of dy xhat
   ChannelSum,              // dy -> [C]: sum over all but the channel axis
+  PositiveChannelSum,      // dy, y -> [C]: ChannelSum where y > 0
 
   // The convolutional family. A sample is [C,H,W]. Attrs give the square
   // window: `kernel` (conv2d) or `size` (pools), `stride`, and the zero

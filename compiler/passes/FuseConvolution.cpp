@@ -1,7 +1,7 @@
 //===- FuseConvolution.cpp - Bias, relu and relu_grad in conv kernels -----===//
 //
-// Two patterns, each folded only where the values it stops storing have
-// no other reader and are none of the step's results:
+// Three patterns. The first two are folded only where the values they
+// stop storing have no other reader and are none of the step's results:
 //
 //   conv2d(x, w) -> channel_bias_add(., b) [-> relu]
 //     becomes conv2d_bias(x, w, b) {relu=1 when the relu was folded}.
@@ -13,6 +13,15 @@
 //     becomes maxpool2d_grad(dy, y) {positive=1}. y is a relu's output
 //     that the pool reads; relu_grad keeps the pool's gradient where
 //     y > 0, a mask the pool's kernel applies itself while it writes dx.
+//
+//   channel_sum(maxpool2d_grad(dy, x) [{positive=1}])
+//     becomes channel_sum(dy), or positive_channel_sum(dy, y) with y the
+//     pool's output, maxpool2d(x). The pool's gradient puts each window's
+//     dy on one element of the window, which positive=1 keeps where it is
+//     > 0, and that element is the window's maximum, y. So a
+//     convolution's bias gradient reads the pooled gradient (a quarter of
+//     the values, for a 2x2 pool) instead of the pool's gradient, which
+//     the convolution's own gradients still read.
 //
 // The fused node takes the place of the last node of its pattern, so
 // every reader of that value keeps reading it, and all of its inputs come
@@ -49,6 +58,8 @@ public:
         folds += foldBias(node);
       else if (node.op == OpKind::ReluGrad)
         folds += foldReluGrad(node);
+      else if (node.op == OpKind::ChannelSum)
+        folds += foldChannelSum(node);
     }
     if (folds > 0)
       removeNodes(graph, removed);
@@ -98,6 +109,36 @@ private:
     removed[pool.id] = true;
     replace(reluGrad, OpKind::MaxPool2dGrad, pool.inputs, attrs, pool.layer);
     return 1;
+  }
+
+  // channel_sum(maxpool2d_grad(dy, x)), after foldReluGrad has given the
+  // pool's gradient its positive=1.
+  int foldChannelSum(Node &sum) {
+    const Node &pool = graph.nodes[sum.inputs[0]];
+    if (pool.op != OpKind::MaxPool2dGrad)
+      return 0;
+    Attrs forwardAttrs = pool.attrs;
+    const bool positive = forwardAttrs["positive"] != 0;
+    forwardAttrs.erase("positive");
+    std::vector<NodeId> inputs = {pool.inputs[0]};
+    if (positive) {
+      const NodeId y = findMaxPool(pool.inputs[1], forwardAttrs);
+      if (y < 0)
+        return 0;
+      inputs.push_back(y);
+    }
+    replace(sum, positive ? OpKind::PositiveChannelSum : OpKind::ChannelSum,
+            inputs, sum.attrs, sum.layer);
+    return 1;
+  }
+
+  // The maxpool2d of x with these attributes, or -1.
+  NodeId findMaxPool(NodeId x, const Attrs &attrs) const {
+    for (const Node &node : graph.nodes)
+      if (node.op == OpKind::MaxPool2d && node.inputs[0] == x &&
+          node.attrs == attrs)
+        return node.id;
+    return -1;
   }
 
   // Turns `node` into the fused op, checking its type against the op's

@@ -148,6 +148,10 @@ GRADC_EXPORT(void, batchNormWeightGrad,
 GRADC_EXPORT(void, channelSum,
              (int64_t B, int64_t C, int64_t inner, const T *dy, T *sum),
              (B, C, inner, dy, sum))
+GRADC_EXPORT(void, positiveChannelSum,
+             (int64_t B, int64_t C, int64_t inner, const T *dy, const T *y,
+              T *sum),
+             (B, C, inner, dy, y, sum))
 
 // ---------------------------------------------------------------------------
 // The convolutional family (kernels_conv.h).

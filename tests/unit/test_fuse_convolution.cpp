@@ -53,12 +53,15 @@ TEST_CASE("cnn_fashion's biases, relus and relu gradients fold",
   Graph graph = differentiated(path, text.str());
   const size_t before = graph.nodes.size();
 
-  // Per layer: conv2d and channel_bias_add into the relu, and the pool's
-  // gradient into relu_grad.
-  CHECK(fuseConvolution(graph) == 6);
+  // Per layer: conv2d and channel_bias_add into the relu, the pool's
+  // gradient into relu_grad, and the bias gradient onto the pooled
+  // gradient, whose pool gradient the convolution's gradients still read.
+  CHECK(fuseConvolution(graph) == 8);
   CHECK(graph.nodes.size() == before - 6);
   CHECK(countOps(graph, OpKind::Conv2dBias, "relu") == 2);
   CHECK(countOps(graph, OpKind::MaxPool2dGrad, "positive") == 2);
+  CHECK(countOps(graph, OpKind::PositiveChannelSum) == 2);
+  CHECK(countOps(graph, OpKind::ChannelSum) == 0);
   CHECK(countOps(graph, OpKind::Conv2d) == 0);
   CHECK(countOps(graph, OpKind::ChannelBiasAdd) == 0);
   // The dense layer's relu and its gradient stay, for the elementwise pass.
@@ -103,5 +106,33 @@ optimizer: {type: sgd, lr: 0.1}
   CHECK(countOps(graph, OpKind::Relu) == 1);
   CHECK(countOps(graph, OpKind::ReluGrad) == 1);
   CHECK(countOps(graph, OpKind::MaxPool2dGrad, "positive") == 0);
+  CHECK(inputsComeFirst(graph));
+}
+
+TEST_CASE("a pooled convolution's bias gradient sums the pooled gradient",
+          "[fuse_convolution]") {
+  // Without a relu the pool's gradient carries each window's dy whole,
+  // so the bias gradient is the pooled gradient's sum. The weight
+  // gradient still reads the pool's gradient.
+  const std::string text = R"(model: pooled
+input: [1, 8, 8]
+layers:
+  - {op: conv2d, filters: 2, kernel: 3}
+  - {op: maxpool2d, size: 2}
+  - {op: flatten}
+  - {op: dense, units: 3}
+loss: softmax_cross_entropy
+optimizer: {type: sgd, lr: 0.1}
+)";
+  Graph graph = differentiated("pooled.yaml", text);
+  const size_t before = graph.nodes.size();
+  CHECK(fuseConvolution(graph) == 2);
+  CHECK(graph.nodes.size() == before - 1);
+  CHECK(countOps(graph, OpKind::MaxPool2dGrad) == 1);
+  CHECK(countOps(graph, OpKind::PositiveChannelSum) == 0);
+  REQUIRE(countOps(graph, OpKind::ChannelSum) == 1);
+  const Node &sum = graph.nodes.at(graph.params.at(1).grad);
+  CHECK(sum.op == OpKind::ChannelSum);
+  CHECK(graph.type(sum.inputs.at(0)).dims == std::vector<int64_t>{2, 3, 3});
   CHECK(inputsComeFirst(graph));
 }

@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -34,6 +35,7 @@ template <> struct Exports<float> {
   static constexpr auto conv2dBias = gradc_conv2dBias_f32;
   static constexpr auto conv2dBiasRelu = gradc_conv2dBiasRelu_f32;
   static constexpr auto maxPool2dGradPositive = gradc_maxPool2dGradPositive_f32;
+  static constexpr auto positiveChannelSum = gradc_positiveChannelSum_f32;
   static constexpr auto rnnReluScan = gradc_rnnReluScan_f32;
   static constexpr auto rnnTanhScan = gradc_rnnTanhScan_f32;
   static constexpr auto dropout = gradc_dropout_f32;
@@ -47,6 +49,7 @@ template <> struct Exports<double> {
   static constexpr auto conv2dBias = gradc_conv2dBias_f64;
   static constexpr auto conv2dBiasRelu = gradc_conv2dBiasRelu_f64;
   static constexpr auto maxPool2dGradPositive = gradc_maxPool2dGradPositive_f64;
+  static constexpr auto positiveChannelSum = gradc_positiveChannelSum_f64;
   static constexpr auto rnnReluScan = gradc_rnnReluScan_f64;
   static constexpr auto rnnTanhScan = gradc_rnnTanhScan_f64;
   static constexpr auto dropout = gradc_dropout_f64;
@@ -327,19 +330,7 @@ TEMPLATE_TEST_CASE("exported maxPool2dGradPositive masks by the pool's input",
   const WindowShape s = GENERATE(WindowShape{3, 26, 26, 3, 13, 13, 2, 2, 0, 0},
                                  WindowShape{2, 9, 10, 2, 4, 4, 3, 2, 0, 0});
   const int64_t B = 2;
-  const T values[] = {std::numeric_limits<T>::quiet_NaN(),
-                      T(-1),
-                      T(0),
-                      T(1),
-                      T(2),
-                      T(2),
-                      T(3),
-                      T(3)};
-  std::mt19937 rng(15);
-  std::uniform_int_distribution<int> pick(0, 7);
-  std::vector<T> x(B * s.channels * s.height * s.width);
-  for (T &value : x)
-    value = values[pick(rng)];
+  const auto x = poolInputs<T>(B * s.channels * s.height * s.width, 15);
   auto dy = randomValues<T>(B * s.channels * s.outHeight * s.outWidth, 16);
 
   // The unfused ops: the pool's gradient, then relu_grad's select.
@@ -373,4 +364,44 @@ TEMPLATE_TEST_CASE("exported maxPool2dGradPositive masks by the pool's input",
           naive[chosen] += double(dy[(p * s.outHeight + oh) * s.outWidth + ow]);
       }
   CHECK(maxDifference(exported, naive) < tolerance<T>());
+}
+
+TEMPLATE_TEST_CASE("exported positiveChannelSum sums the pooled gradient "
+                   "that the pool's gradient keeps",
+                   "[kernel_exports]", float, double) {
+  using T = TestType;
+  // The pool's gradient summed per channel, as the bias gradient was
+  // before the fold, against the pooled gradient summed where the pool's
+  // output is > 0: 2x2 tiles with a column no window covers, and
+  // overlapping 3x3 windows, over ties, zeros, negatives and NaNs.
+  const WindowShape s = GENERATE(WindowShape{3, 27, 27, 3, 13, 13, 2, 2, 0, 0},
+                                 WindowShape{2, 9, 10, 2, 4, 4, 3, 2, 0, 0});
+  const int64_t B = 2, inner = s.outHeight * s.outWidth;
+  const auto x = poolInputs<T>(B * s.channels * s.height * s.width, 17);
+  std::vector<T> y(B * s.channels * inner);
+  gradc::maxPool2d<T>(B, s, x.data(), y.data());
+
+  // A NaN in dy where the window's maximum is not > 0 must not count.
+  auto dy = randomValues<T>(y.size(), 18);
+  const auto notPositive =
+      std::find_if(y.begin(), y.end(), [](T v) { return !(v > T(0)); });
+  REQUIRE(notPositive != y.end());
+  dy[notPositive - y.begin()] = std::numeric_limits<T>::quiet_NaN();
+
+  std::vector<T> dx(x.size());
+  gradc::maxPool2dGrad<T, true>(B, s, dy.data(), x.data(), dx.data());
+  std::vector<T> unfolded(s.channels);
+  gradc::channelSum<T>(B, s.channels, s.height * s.width, dx.data(),
+                       unfolded.data());
+
+  std::vector<T> exported(s.channels, T(-7)), direct(s.channels);
+  Exports<T>::positiveChannelSum(B, s.channels, inner, dy.data(), y.data(),
+                                 exported.data());
+  gradc::positiveChannelSum<T>(B, s.channels, inner, dy.data(), y.data(),
+                               direct.data());
+  CHECK(sameBits(exported, direct));
+  std::vector<double> reference(unfolded.begin(), unfolded.end());
+  for (double value : reference)
+    REQUIRE(std::isfinite(value));
+  CHECK(maxDifference(exported, reference) < tolerance<T>());
 }

@@ -7,6 +7,8 @@
 // replace, bit for bit.
 #include <gradc/kernels.h>
 
+#include "random_values.h"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -341,22 +343,10 @@ template <typename T> void checkConv2dBias(int64_t B, const WindowShape &s) {
 // the pool's input x. Few distinct values make ties, and zeros, -0s,
 // negative values and NaNs all take part; dy has -0s too.
 template <typename T> void checkPositivePoolGrad(const WindowShape &s) {
-  const T values[] = {std::numeric_limits<T>::quiet_NaN(),
-                      T(-1),
-                      T(-0.0),
-                      T(0),
-                      T(0),
-                      T(1),
-                      T(2),
-                      T(2),
-                      T(3),
-                      T(3)};
-  std::mt19937 rng(23);
-  std::uniform_int_distribution<int> pick(0, 9);
   const int64_t B = 2;
-  std::vector<T> x(static_cast<size_t>(B * s.channels * s.height * s.width));
-  for (T &value : x)
-    value = values[pick(rng)];
+  const auto x = poolInputs<T>(B * s.channels * s.height * s.width, 23);
+  std::mt19937 rng(24);
+  std::uniform_int_distribution<int> pick(0, 9);
   std::vector<T> dy(
       static_cast<size_t>(B * s.channels * s.outHeight * s.outWidth));
   for (T &value : dy) {

@@ -150,6 +150,11 @@ void gradc_channelSum_f32(int64_t B, int64_t C, int64_t inner, const float *dy,
                           float *sum);
 void gradc_channelSum_f64(int64_t B, int64_t C, int64_t inner, const double *dy,
                           double *sum);
+void gradc_positiveChannelSum_f32(int64_t B, int64_t C, int64_t inner,
+                                  const float *dy, const float *y, float *sum);
+void gradc_positiveChannelSum_f64(int64_t B, int64_t C, int64_t inner,
+                                  const double *dy, const double *y,
+                                  double *sum);
 
 // The convolutional family (kernels_conv.h).
 void gradc_conv2d_f32(int64_t B, int64_t channels, int64_t height,
