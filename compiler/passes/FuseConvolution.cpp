@@ -19,9 +19,12 @@
 //     pool's output, maxpool2d(x). The pool's gradient puts each window's
 //     dy on one element of the window, which positive=1 keeps where it is
 //     > 0, and that element is the window's maximum, y. So a
-//     convolution's bias gradient reads the pooled gradient (a quarter of
-//     the values, for a 2x2 pool) instead of the pool's gradient, which
-//     the convolution's own gradients still read.
+//     convolution's bias gradient reads the pooled gradient, and y,
+//     instead of the pool's gradient, which the convolution's own
+//     gradients still read: for a 2x2 pool, half as many values. Only
+//     for windows that do not overlap, which make dy and y smaller than
+//     the pool's input, and only where the backward pass reads y anyway,
+//     so that no value is kept longer than before.
 //
 // The fused node takes the place of the last node of its pattern, so
 // every reader of that value keeps reading it, and all of its inputs come
@@ -115,21 +118,34 @@ private:
   // pool's gradient its positive=1.
   int foldChannelSum(Node &sum) {
     const Node &pool = graph.nodes[sum.inputs[0]];
-    if (pool.op != OpKind::MaxPool2dGrad)
+    if (pool.op != OpKind::MaxPool2dGrad ||
+        pool.attrs.at("stride") < pool.attrs.at("size"))
       return 0;
+    const bool positive = pool.attrs.count("positive") == 1;
     Attrs forwardAttrs = pool.attrs;
-    const bool positive = forwardAttrs["positive"] != 0;
     forwardAttrs.erase("positive");
     std::vector<NodeId> inputs = {pool.inputs[0]};
     if (positive) {
       const NodeId y = findMaxPool(pool.inputs[1], forwardAttrs);
-      if (y < 0)
+      if (y < 0 || !readInBackward(y))
         return 0;
       inputs.push_back(y);
     }
     replace(sum, positive ? OpKind::PositiveChannelSum : OpKind::ChannelSum,
             inputs, sum.attrs, sum.layer);
     return 1;
+  }
+
+  // Whether a backward node reads `id`, or a reshape of it, which shares
+  // its memory.
+  bool readInBackward(NodeId id) const {
+    for (const Node &node : graph.nodes)
+      for (NodeId input : node.inputs)
+        if (input == id &&
+            (node.role == Role::Backward ||
+             (node.op == OpKind::Reshape && readInBackward(node.id))))
+          return true;
+    return false;
   }
 
   // The maxpool2d of x with these attributes, or -1.

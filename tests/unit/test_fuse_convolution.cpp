@@ -136,3 +136,34 @@ optimizer: {type: sgd, lr: 0.1}
   CHECK(graph.type(sum.inputs.at(0)).dims == std::vector<int64_t>{2, 3, 3});
   CHECK(inputsComeFirst(graph));
 }
+
+TEST_CASE("a bias gradient stays on the pool's gradient where the fold "
+          "would cost",
+          "[fuse_convolution]") {
+  // Overlapping windows make the pooled gradient nearly as large as the
+  // pool's input; and a pool's output that only the forward pass reads
+  // (here by tanh, whose gradient reads its own output) would live on
+  // into the backward pass for the sum.
+  const char *const layers[] = {
+      "  - {op: maxpool2d, size: 2, stride: 1}\n",
+      "  - {op: maxpool2d, size: 2}\n  - {op: tanh}\n"};
+  for (const char *pool : layers) {
+    const std::string text = std::string(R"(model: kept
+input: [1, 8, 8]
+layers:
+  - {op: conv2d, filters: 2, kernel: 3, activation: relu}
+)") + pool + R"(  - {op: flatten}
+  - {op: dense, units: 3}
+loss: softmax_cross_entropy
+optimizer: {type: sgd, lr: 0.1}
+)";
+    INFO(text);
+    Graph graph = differentiated("kept.yaml", text);
+    CHECK(fuseConvolution(graph) == 3);
+    CHECK(countOps(graph, OpKind::MaxPool2dGrad, "positive") == 1);
+    CHECK(countOps(graph, OpKind::PositiveChannelSum) == 0);
+    const Node &sum = graph.nodes.at(graph.params.at(1).grad);
+    CHECK(sum.op == OpKind::ChannelSum);
+    CHECK(graph.nodes.at(sum.inputs.at(0)).op == OpKind::MaxPool2dGrad);
+  }
+}
