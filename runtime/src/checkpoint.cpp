@@ -224,6 +224,16 @@ TrainingPosition loadForResume(const std::string &path,
                                const gradc_model &model, float *params,
                                Optimizer &optimizer) {
   const SafeTensors file = readCheckpoint(path, model, optimizer.slotNames());
+
+  // Another model whose parameters have the same names and shapes passes
+  // every other check, and would go on from a stranger's position.
+  const auto saved_model = file.metadata.find("model");
+  if (saved_model != file.metadata.end() && saved_model->second != model.name)
+    throw UserError(fmt::format("'{}' was saved by a run of the model '{}', "
+                                "but this trainer is for '{}'",
+                                path, saved_model->second, model.name),
+                    "start from its parameters alone with --load");
+
   const TrainingPosition position = readPosition(file, path);
   copyParameters(file, path, model, params);
 

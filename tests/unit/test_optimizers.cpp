@@ -204,6 +204,20 @@ TEST_CASE("a checkpoint keeps the optimizer's slots and steps", "[optimizer]") {
   CHECK_THROWS_WITH(gradc::loadForResume(path, model, restored.data(), *sgd),
                     Catch::Contains("was saved by a run that trained with "
                                     "adam, but this model trains with sgd"));
+
+  // The same parameters under another model's name: --load, not --resume.
+  gradc_model other = model;
+  other.name = "another_model";
+  settings.kind = gradc::OptimizerKind::Adam;
+  auto adam = gradc::makeOptimizer(other, settings);
+  CHECK_THROWS_WITH(
+      gradc::loadForResume(path, other, restored.data(), *adam),
+      Catch::Contains(std::string("was saved by a run of the model '") +
+                      model.name +
+                      "', but this trainer is for "
+                      "'another_model'"));
+  gradc::loadParameters(path, other, restored.data());
+  CHECK(restored == params);
 }
 
 TEST_CASE("a checkpoint saved before the first step leaves adam fresh",
