@@ -463,6 +463,12 @@ int main(int argc, char **argv) {
   }
 
   try {
+    // CLI11 reads an empty --residual= as the flag's default, 2; an empty
+    // K more likely comes from a script's unset variable.
+    for (int i = 1; i < argc; ++i)
+      if (std::string(argv[i]) == "--residual=")
+        throw CLI::ValidationError(
+            "--residual", "K must be an integer from 1 to 1000, not ''");
     app.parse(argc, argv);
   } catch (const CLI::Success &success) {
     return app.exit(success);
