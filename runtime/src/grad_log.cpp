@@ -50,8 +50,12 @@ void NormHistory::add(int64_t step, double norm, GradFlag flag) {
   last_norm = norm;
   ++logged;
 
+  // A gradient of exactly zero is flagged vanishing in the log, as the
+  // format has it, but the summary tells it apart: units that stopped
+  // responding (relus whose inputs stay negative, often after a step too
+  // big) are not the shrinking product of small derivatives.
   if (flag == GradFlag::Vanishing)
-    ++vanishing;
+    ++(norm == 0 ? zero : vanishing);
   else if (flag == GradFlag::Exploding)
     ++exploding;
   else if (flag == GradFlag::Nonfinite)

@@ -41,7 +41,8 @@ struct NormHistory {
   int64_t last_step = 0;
   double last_norm = 0;
   int64_t logged = 0;
-  int64_t vanishing = 0;
+  int64_t vanishing = 0; // flagged vanishing, but not zero
+  int64_t zero = 0;      // flagged vanishing, and exactly zero
   int64_t exploding = 0;
   int64_t nonfinite = 0;
 

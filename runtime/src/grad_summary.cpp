@@ -43,10 +43,11 @@ std::optional<WeightPair> outerWeights(const gradc_model &model,
 
 // No ratio where either norm is not finite: a finite norm over an
 // infinite one is 0, which read as gradients vanishing in a network whose
-// gradients had exploded.
+// gradients had exploded. Nor where either is zero: a zero gradient is
+// warned about on its own, as units that stopped responding.
 std::optional<double> ratio(double numerator, double denominator) {
   if (!std::isfinite(numerator) || !std::isfinite(denominator) ||
-      denominator == 0)
+      numerator == 0 || denominator == 0)
     return std::nullopt;
   const double value = numerator / denominator;
   if (!std::isfinite(value))
@@ -179,6 +180,10 @@ void warnAboutThresholds(const GradNormLog &log, std::FILE *warnings) {
   warnAboutCrossings(log, "an exploding",
                      fmt::format("norm over {:.0e}", settings.exploding_above),
                      &NormHistory::exploding, warnings);
+  warnAboutCrossings(log, "a zero",
+                     "its units may have stopped responding, as relus do "
+                     "after a step too big",
+                     &NormHistory::zero, warnings);
 }
 
 } // namespace

@@ -46,6 +46,21 @@ std::pair<std::string, std::string> summaryOf(const gradc_model &model,
   return printed;
 }
 
+// Records the three parameters' squared gradient norms, `first` at step 1
+// and `second` at step 2.
+void recordTwoSteps(gradc::GradNormLog &log, const float (&first)[3],
+                    const float (&second)[3]) {
+  const float params[10] = {1, 1, 1, 1, 0, 0, 1, 1, 1, 1};
+  log.record(1, params, first);
+  log.record(2, params, second);
+}
+
+gradc::GradLogSettings everyStep() {
+  gradc::GradLogSettings settings;
+  settings.every = 1;
+  return settings;
+}
+
 } // namespace
 
 TEST_CASE("norms are flagged against the thresholds", "[grad_log]") {
@@ -73,16 +88,10 @@ TEST_CASE("logged steps are step 1 and every multiple of N", "[grad_log]") {
 TEST_CASE("the summary warns when the first layer's gradient vanishes",
           "[grad_log]") {
   const gradc_model model = twoLayerModel();
-  gradc::GradLogSettings settings;
-  settings.every = 1;
-  gradc::GradNormLog log(model, settings);
-  const float params[10] = {1, 1, 1, 1, 0, 0, 1, 1, 1, 1};
+  gradc::GradNormLog log(model, everyStep());
   // Norms 1e-10 (l0.weight), 1e-10 (l0.bias) and 1 (l1.weight), then
   // 1e-4, 1e-4 and 1 at step 2.
-  const float first[3] = {1e-20f, 1e-20f, 1.0f};
-  const float second[3] = {1e-8f, 1e-8f, 1.0f};
-  log.record(1, params, first);
-  log.record(2, params, second);
+  recordTwoSteps(log, {1e-20f, 1e-20f, 1.0f}, {1e-8f, 1e-8f, 1.0f});
 
   CHECK(log.params()[0].first_norm == Approx(1e-10));
   CHECK(log.params()[0].last_norm == Approx(1e-4));
@@ -103,19 +112,30 @@ TEST_CASE("the summary warns when the first layer's gradient vanishes",
 
 TEST_CASE("an infinite norm is not read as gradients vanishing", "[grad_log]") {
   const gradc_model model = twoLayerModel();
-  gradc::GradLogSettings settings;
-  settings.every = 1;
-  gradc::GradNormLog log(model, settings);
-  const float params[10] = {1, 1, 1, 1, 0, 0, 1, 1, 1, 1};
+  gradc::GradNormLog log(model, everyStep());
   // l1.weight's gradient overflows at step 2; l0.weight's is still 1.
-  const float first[3] = {1.0f, 1.0f, 1.0f};
-  const float second[3] = {1.0f, 1.0f, INFINITY};
-  log.record(1, params, first);
-  log.record(2, params, second);
+  recordTwoSteps(log, {1.0f, 1.0f, 1.0f}, {1.0f, 1.0f, INFINITY});
 
   const auto [table, warned] = summaryOf(model, log);
 
   INFO(table << warned);
   CHECK(warned.find("gradients vanish") == std::string::npos);
   CHECK(table.find("0.00e+00 at step 2") == std::string::npos);
+}
+
+TEST_CASE("a zero gradient is not read as gradients vanishing", "[grad_log]") {
+  const gradc_model model = twoLayerModel();
+  gradc::GradNormLog log(model, everyStep());
+  // The first layer's units stop responding at step 2: its gradients are
+  // zero, while the last layer's is still 1.
+  recordTwoSteps(log, {1.0f, 1.0f, 1.0f}, {0.0f, 0.0f, 1.0f});
+
+  CHECK(log.params()[0].zero == 1);
+  CHECK(log.params()[0].vanishing == 0);
+  const auto [table, warned] = summaryOf(model, log);
+
+  INFO(table << warned);
+  CHECK(warned.find("warning: 'l0.weight' has a zero gradient (its units "
+                    "may have stopped responding") != std::string::npos);
+  CHECK(warned.find("vanish") == std::string::npos);
 }
