@@ -193,10 +193,14 @@ void detail::ModelParser::parsePasses(const YAML::Node &node,
   model.passes.batchnorm = map.getBool("batchnorm", false);
   model.passes.batchnormLoc = map.loc("batchnorm");
   if (map.has("residual")) {
-    // `residual: false`, or K: the layers per identity skip.
+    // `residual: false`, `true` (K = 2, as --residual), or K: the layers
+    // per identity skip.
     YAML::Node residual = map.get("residual");
     model.passes.residualLoc = map.loc("residual");
-    if (!(residual.IsScalar() && residual.Scalar() == "false"))
+    const std::string text = residual.IsScalar() ? residual.Scalar() : "";
+    if (text == "true" || text == "True" || text == "yes")
+      model.passes.residual = 2;
+    else if (text != "false" && text != "False" && text != "no")
       model.passes.residual = asInt(file, residual, "residual", 1, 1000);
   }
   if (map.has("clip"))

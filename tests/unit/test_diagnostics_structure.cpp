@@ -200,6 +200,21 @@ TEST_CASE("a residual pass length out of range", "[diagnostics]") {
               9, 20, "'residual' is 0, but it must be between 1 and 1000");
 }
 
+TEST_CASE("a residual pass given as true or false", "[diagnostics]") {
+  // true asks for the command line's default run of two layers.
+  const std::string layers = model("[4]", "  - {op: dense, units: 4}\n");
+  const char *const texts[] = {"true", "yes", "false", "no", "3"};
+  const int64_t lengths[] = {2, 2, 0, 0, 3};
+  for (int i = 0; i < 5; ++i) {
+    INFO(texts[i]);
+    const gradc::ModelSpec spec = gradc::parseModel(
+        "m.yaml", layers + "passes: {residual: " + texts[i] + "}\n");
+    CHECK(spec.passes.residual == lengths[i]);
+  }
+  expectError(layers + "passes: {residual: maybe}\n", 9, 20,
+              "'residual' must be");
+}
+
 TEST_CASE("the model passes on a graph model", "[diagnostics]") {
   std::string graph = "model: g\n"
                       "input: [4]\n"
