@@ -8,7 +8,9 @@
 #include "options.h"
 #include "tensor_io.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fmt/format.h>
 #include <limits>
 #include <map>
@@ -84,11 +86,23 @@ void copyTensor(const SafeTensors &file, const std::string &path,
   std::copy(tensor.data.begin(), tensor.data.end(), values + param.offset);
 }
 
+// A non-finite parameter is refused here: otherwise it shows only at the
+// first step, as a loss that is not finite, with advice about the
+// learning rate, which does not help a run that starts from it.
 void copyParameters(const SafeTensors &file, const std::string &path,
                     const gradc_model &model, float *params) {
   for (int index = 0; index < model.num_params; ++index) {
     const gradc_param_info &param = model.params[index];
     copyTensor(file, path, param.name, param, params);
+    const float *first = params + param.offset;
+    const float *bad = std::find_if(first, first + param.size,
+                                    [](float v) { return !std::isfinite(v); });
+    if (bad != first + param.size)
+      throw UserError(fmt::format("'{}' gives '{}' the value {} at element "
+                                  "{}",
+                                  path, param.name, *bad, bad - first),
+                      "start from a checkpoint saved before training "
+                      "diverged, or from scratch");
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -218,6 +219,27 @@ TEST_CASE("a checkpoint keeps the optimizer's slots and steps", "[optimizer]") {
                       "'another_model'"));
   gradc::loadParameters(path, other, restored.data());
   CHECK(restored == params);
+}
+
+TEST_CASE("a checkpoint with a non-finite parameter is refused",
+          "[optimizer]") {
+  const gradc_model model = makeModel();
+  TempDir dir;
+  const std::string path = dir.file("broken.safetensors");
+  gradc::OptimizerSettings settings;
+  auto sgd = gradc::makeOptimizer(model, settings);
+  std::vector<float> params(kSize, 1.0f);
+  params[15] = std::numeric_limits<float>::quiet_NaN(); // a.bias, element 1
+  gradc::saveCheckpoint(path, model, params.data(), *sgd,
+                        gradc::TrainingPosition{});
+
+  std::vector<float> loaded(kSize);
+  CHECK_THROWS_WITH(gradc::loadParameters(path, model, loaded.data()),
+                    Catch::Contains("gives 'a.bias' the value nan at element "
+                                    "1"));
+  CHECK_THROWS_WITH(
+      gradc::loadForResume(path, model, loaded.data(), *sgd),
+      Catch::Contains("gives 'a.bias' the value nan at element 1"));
 }
 
 TEST_CASE("a checkpoint saved before the first step leaves adam fresh",
