@@ -19,7 +19,7 @@ static constexpr double MaxThreshold = 1e30;
 ClipSpec parseClipSection(const std::string &file, const YAML::Node &node) {
   ClipSpec clip;
   // `clip: false` says "no clipping" explicitly, as `residual: false` does.
-  if (node.IsScalar() && node.Scalar() == "false")
+  if (boolScalar(node) == false)
     return clip;
   if (!node.IsMap())
     userError(locationOf(file, node),

@@ -197,10 +197,9 @@ void detail::ModelParser::parsePasses(const YAML::Node &node,
     // per identity skip.
     YAML::Node residual = map.get("residual");
     model.passes.residualLoc = map.loc("residual");
-    const std::string text = residual.IsScalar() ? residual.Scalar() : "";
-    if (text == "true" || text == "True" || text == "yes")
-      model.passes.residual = 2;
-    else if (text != "false" && text != "False" && text != "no")
+    if (const std::optional<bool> flag = boolScalar(residual))
+      model.passes.residual = *flag ? 2 : 0;
+    else
       model.passes.residual = asInt(file, residual, "residual", 1, 1000);
   }
   if (map.has("clip"))

@@ -187,13 +187,22 @@ double asDouble(const std::string &file, const YAML::Node &node,
   return value;
 }
 
-bool asBool(const std::string &file, const YAML::Node &node,
-            const std::string &field) {
-  std::string text = scalarOf(file, node, field, "true or false");
+std::optional<bool> boolScalar(const YAML::Node &node) {
+  if (!node.IsScalar())
+    return std::nullopt;
+  const std::string &text = node.Scalar();
   if (text == "true" || text == "True" || text == "yes")
     return true;
   if (text == "false" || text == "False" || text == "no")
     return false;
+  return std::nullopt;
+}
+
+bool asBool(const std::string &file, const YAML::Node &node,
+            const std::string &field) {
+  std::string text = scalarOf(file, node, field, "true or false");
+  if (const std::optional<bool> value = boolScalar(node))
+    return *value;
   userError(locationOf(file, node),
             "'" + field + "' must be true or false, not '" + text + "'");
 }

@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,11 @@ double asDouble(const std::string &file, const YAML::Node &node,
                 const std::string &field, double min, double max);
 bool asBool(const std::string &file, const YAML::Node &node,
             const std::string &field);
+
+// The node's value when it is a scalar spelled as asBool accepts, for
+// fields that take either a flag or something else (`residual: false` or
+// K, `clip: false` or a mapping).
+std::optional<bool> boolScalar(const YAML::Node &node);
 
 } // namespace gradc
 
