@@ -233,10 +233,11 @@ template <typename T> struct Gemm {
         const T *row = B + (k0 + k) * ldb + n;
         T *to = panel + k * NR;
         if (columns == NR) {
-          // A fixed count, which compiles to vector moves; std::copy
-          // called memmove for every short row.
-          for (int j = 0; j < NR; ++j)
-            to[j] = row[j];
+          // Whole vectors: std::copy called memmove for every short row,
+          // and a loop of NR elements stayed scalar, since the compiler
+          // cannot tell that the row and the panel do not overlap.
+          for (int v = 0; v < NR / Lanes; ++v)
+            store(to + v * Lanes, load(row + v * Lanes));
           continue;
         }
         // Zeros, then the row over them in masked vectors: the last panel
