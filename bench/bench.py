@@ -240,6 +240,7 @@ def over_rounds(results, torch=None):
             ratios.append(mine["median"] / theirs["median"])
     return {"median": statistics.median(r["median"] for r in done),
             "ratio": statistics.median(ratios) if ratios else None,
+            "ratios": ratios,
             "rounds": done}
 
 
@@ -894,6 +895,7 @@ class Bench:
             say(row)
         if flagged:
             self.footnote()
+        self.round_ratios(todo, live)
         for b, why in self.unavailable.items():
             say(f"gradc {b}: unavailable ({why})")
         if self.torch_why_not:
@@ -970,6 +972,22 @@ class Bench:
             torch_threads)
         for note in sorted(self.notes):
             say(f"gradc trainer says: {note}")
+
+    def round_ratios(self, todo, live):
+        """Each round's ratio, in the order of the rounds, where there was
+        more than one: on a machine whose speed drifts, their spread says
+        how far the median can be trusted."""
+        lines = []
+        for case in todo:
+            for b in live:
+                res = case.gradc.get(b)
+                if res and len(res["ratios"]) > 1:
+                    each = " ".join(f"{r:.2f}" for r in res["ratios"])
+                    lines.append(f"  {case.model}@{case.batch} {b}: {each}")
+        if lines:
+            say("each round's ratio, in order:")
+            for line in lines:
+                say(line)
 
     def footnote(self):
         say("* other processes kept a quarter of a CPU or more busy "
