@@ -135,7 +135,7 @@ TEST_CASE("products by a prepacked B give run()'s bits on any number of "
   // the threads take panels or rows depends on the target's vectors.
   const int64_t N = 203, K = 5200;
   const auto w = randomFloats(N * K, 8);
-  std::vector<float> packed;
+  gradc::AlignedVector<float> packed;
   Gemm::pack(N, K, w.data(), K, true, packed);
   for (int64_t M : {int64_t{1}, int64_t{67}}) {
     INFO(M << " rows");

@@ -520,8 +520,8 @@ template <typename T> struct Gemm {
 
   // Packs op(B)[K,N] once, every panel over all of K, for many products
   // by the same matrix: a recurrence multiplies by W_hh at every step.
-  static void pack(int64_t N, int64_t K, const T *B, int64_t ldb,
-                   bool transB, std::vector<T> &packed) {
+  static void pack(int64_t N, int64_t K, const T *B, int64_t ldb, bool transB,
+                   AlignedVector<T> &packed) {
     withPanelVectors(N, [&](auto vectors) {
       constexpr int NR = decltype(vectors)::value * Lanes;
       const int64_t panels = (N + NR - 1) / NR;
@@ -592,7 +592,7 @@ template <typename T> struct Gemm {
           panel = B + k0 * ldb + p * NR;
           panelStride = ldb;
         } else {
-          thread_local std::vector<T> packed;
+          thread_local AlignedVector<T> packed;
           T *to = scratch(packed, depth * NR);
           packPanel<NR>(k0, depth, B, ldb, transB, p * NR, columns, to);
           panel = to;

@@ -90,7 +90,7 @@ void fewTapsBlockUpTo(int64_t filters, int64_t vectors, int64_t taps,
 // straight from w, where the product would first copy U into panels.
 template <typename T>
 void conv2dFewTaps(const WindowShape &s, const T *xb, const T *w, T *yb,
-                   std::vector<T> &columns) {
+                   AlignedVector<T> &columns) {
   constexpr int64_t lanes = Gemm<T>::Lanes, FR = 4, CR = 3;
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
@@ -142,7 +142,7 @@ void convolveUnfolded(int64_t B, const WindowShape &s, const T *x, const T *w,
   if (taps <= kFewTaps && !unfoldsToItself(s) && B > 1)
     return parallelRanges(B, B * s.outChannels * taps * positions,
                           [&](int64_t first, int64_t last) {
-                            thread_local std::vector<T> columns;
+                            thread_local AlignedVector<T> columns;
                             for (int64_t b = first; b < last; ++b) {
                               T *yb = y + b * s.outChannels * positions;
                               conv2dFewTaps(
@@ -153,7 +153,7 @@ void convolveUnfolded(int64_t B, const WindowShape &s, const T *x, const T *w,
                           });
   parallelRanges(B, B * s.outChannels * taps * positions,
                  [&](int64_t first, int64_t last) {
-                   thread_local std::vector<T> unfolded;
+                   thread_local AlignedVector<T> unfolded;
                    detail::scratch(unfolded, taps * positions);
                    for (int64_t b = first; b < last; ++b) {
                      const T *xb = x + b * s.channels * s.height * s.width;
@@ -282,7 +282,7 @@ void conv2dWeightGradFewTaps(int64_t B, const WindowShape &s, const T *dy,
       [&](int64_t first, int64_t last) {
         const int64_t f0 = first * FR;
         const int64_t filters = std::min(s.outChannels, last * FR) - f0;
-        thread_local std::vector<T> columns, tails;
+        thread_local AlignedVector<T> columns, tails;
         thread_local std::vector<Vec> sums;
         columns.assign(static_cast<size_t>(taps * padded), T(0));
         tails.assign(static_cast<size_t>(filters * G::Lanes), T(0));
@@ -323,14 +323,14 @@ void weightGradUnfolded(int64_t B, const WindowShape &s, const T *dy,
                         const T *x, T *dw) {
   const int64_t taps = s.channels * s.kernel * s.kernel;
   const int64_t positions = s.outHeight * s.outWidth;
-  thread_local std::vector<T> transposed;
+  thread_local AlignedVector<T> transposed;
   transposed.assign(static_cast<size_t>(taps * s.outChannels), T(0));
   T *dwT = transposed.data();
 
   parallelRanges(
       taps, B * s.outChannels * taps * positions,
       [&](int64_t first, int64_t last) {
-        thread_local std::vector<T> unfolded;
+        thread_local AlignedVector<T> unfolded;
         detail::scratch(unfolded, (last - first) * positions);
         for (int64_t b = 0; b < B; ++b) {
           const T *xb = x + b * s.channels * s.height * s.width;
@@ -381,7 +381,7 @@ void inputGradUnfolded(int64_t B, const WindowShape &s, const T *dy, const T *w,
   const int64_t sampleSize = s.channels * s.height * s.width;
   parallelRanges(B, B * s.outChannels * taps * positions,
                  [&](int64_t first, int64_t last) {
-                   thread_local std::vector<T> unfolded;
+                   thread_local AlignedVector<T> unfolded;
                    detail::scratch(unfolded, taps * positions);
                    for (int64_t b = first; b < last; ++b) {
                      T *dxb = dx + b * sampleSize;

@@ -91,7 +91,7 @@ template <typename T, bool Relu>
 void rnnScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
              T *hs) {
   const int64_t sampleStride = steps * H;
-  std::vector<T> packedWhhT; // W_hh^T, packed once for every step
+  AlignedVector<T> packedWhhT; // W_hh^T, packed once for every step
   detail::Gemm<T>::pack(H, H, whh, H, true, packedWhhT);
 
   // The samples never meet in the recurrence: the threads split them once,
@@ -135,7 +135,7 @@ template <typename T, bool Relu>
 void rnnScanGrad(int64_t B, int64_t steps, int64_t H, const T *dhs, const T *hs,
                  const T *whh, T *dpre) {
   const int64_t sampleStride = steps * H;
-  std::vector<T> packedWhh; // packed once for every step
+  AlignedVector<T> packedWhh; // packed once for every step
   detail::Gemm<T>::pack(H, H, whh, H, false, packedWhh);
 
   // As in rnnScan, the threads split the samples once for every step.
@@ -239,7 +239,7 @@ void lstmScan(int64_t B, int64_t steps, int64_t H, const T *pre, const T *whh,
   const int64_t W = LstmStateWidth * H;
   const int64_t sampleStride = steps * W;
   const int64_t preStride = steps * 4 * H;
-  std::vector<T> packedWhhT; // W_hh^T, packed once for every step
+  AlignedVector<T> packedWhhT; // W_hh^T, packed once for every step
   detail::Gemm<T>::pack(4 * H, H, whh, H, true, packedWhhT);
 
   // As in rnnScan, the threads split the samples once for every step.
@@ -292,7 +292,7 @@ void lstmScanGrad(int64_t B, int64_t steps, int64_t H, const T *dstate,
   const int64_t W = LstmStateWidth * H;
   const int64_t sampleStride = steps * W;
   const int64_t preStride = steps * 4 * H;
-  std::vector<T> packedWhh; // packed once for every step
+  AlignedVector<T> packedWhh; // packed once for every step
   detail::Gemm<T>::pack(H, 4 * H, whh, H, false, packedWhh);
 
   // As in rnnScan, the threads split the samples once for every step.

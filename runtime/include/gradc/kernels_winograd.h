@@ -69,7 +69,7 @@ template <typename T> bool winogradInputGradFits(const WindowShape &s) {
 // U_xi[C, F] at transformed + xi * C * F.
 template <typename T>
 void winogradFilterTransforms(int64_t F, int64_t C, const T *w,
-                              std::vector<T> &transformed) {
+                              AlignedVector<T> &transformed) {
   detail::scratch(transformed, 16 * C * F);
   for (int64_t f = 0; f < F; ++f)
     for (int64_t c = 0; c < C; ++c) {
@@ -99,8 +99,9 @@ void winogradFilterTransforms(int64_t F, int64_t C, const T *w,
 // Gemm::pack's layout, one after the other; with Turned, U_xi^T[F, C],
 // the right side of the input gradient's.
 template <bool Turned = false, typename T>
-void winogradFilters(int64_t F, int64_t C, const T *w, std::vector<T> &packed) {
-  thread_local std::vector<T> transformed, one;
+void winogradFilters(int64_t F, int64_t C, const T *w,
+                     AlignedVector<T> &packed) {
+  thread_local AlignedVector<T> transformed, one;
   winogradFilterTransforms(F, C, w, transformed);
   packed.clear();
   for (int xi = 0; xi < 16; ++xi) {
@@ -168,7 +169,7 @@ template <typename T> struct SplitRows {
   int64_t tilesHigh, tilesWide, tiles, rows, span;
   T *evenRows, *oddRows;
 
-  SplitRows(const WindowShape &s, int64_t rows, std::vector<T> &buffer)
+  SplitRows(const WindowShape &s, int64_t rows, AlignedVector<T> &buffer)
       : tilesHigh((s.outHeight + 1) / 2), tilesWide((s.outWidth + 1) / 2),
         tiles(tilesHigh * tilesWide), rows(rows),
         span((tilesWide + Gemm<T>::Lanes - 1) / Gemm<T>::Lanes *
@@ -295,7 +296,7 @@ void winogradInputsIn(const WindowShape &s, const T *x, T *v,
   using TV = TileVectors<T, W>;
   using Vec = typename TV::Vec;
   constexpr int64_t L = W;
-  thread_local std::vector<T> scratch;
+  thread_local AlignedVector<T> scratch;
   const int64_t windowRows = (s.outHeight + 1) / 2 * 2 + 2;
   SplitRows<T> split(s, windowRows, scratch);
   const int64_t tilesWide = split.tilesWide, span = split.span;
@@ -408,7 +409,7 @@ void winogradOutputGradsIn(const WindowShape &s, const T *dy, T *dm,
   using TV = TileVectors<T, W>;
   using Vec = typename TV::Vec;
   constexpr int64_t L = W;
-  thread_local std::vector<T> scratch;
+  thread_local AlignedVector<T> scratch;
   const int64_t tileRows = (s.outHeight + 1) / 2 * 2;
   SplitRows<T> split(s, tileRows, scratch);
   const int64_t tilesWide = split.tilesWide;
@@ -546,13 +547,13 @@ void winogradConvolve(int64_t B, const WindowShape &s, const T *x, const T *w,
   const int64_t positions = s.outHeight * s.outWidth;
   const int64_t tiles = (s.outHeight + 1) / 2 * ((s.outWidth + 1) / 2);
 
-  thread_local std::vector<T> filters;
+  thread_local AlignedVector<T> filters;
   detail::winogradFilters(F, C, w, filters);
   const T *packed = filters.data();
   const int64_t packedSize = static_cast<int64_t>(filters.size()) / 16;
 
   parallelRanges(B, B * 16 * tiles * C * F, [&](int64_t first, int64_t last) {
-    thread_local std::vector<T> v, m, out;
+    thread_local AlignedVector<T> v, m, out;
     detail::scratch(v, 16 * C * tiles);
     detail::scratch(m, 16 * tiles * F);
     detail::scratch(out, positions * F);
@@ -592,13 +593,13 @@ void winogradInputGrad(int64_t B, const WindowShape &s, const T *dy, const T *w,
   const int64_t positions = s.height * s.width;
   const int64_t tiles = (s.outHeight + 1) / 2 * ((s.outWidth + 1) / 2);
 
-  thread_local std::vector<T> filters;
+  thread_local AlignedVector<T> filters;
   detail::winogradFilters<true>(F, C, w, filters);
   const T *packed = filters.data();
   const int64_t packedSize = static_cast<int64_t>(filters.size()) / 16;
 
   parallelRanges(B, B * 16 * tiles * C * F, [&](int64_t first, int64_t last) {
-    thread_local std::vector<T> dm, dv, sums;
+    thread_local AlignedVector<T> dm, dv, sums;
     detail::scratch(dm, 16 * F * tiles);
     detail::scratch(dv, 16 * tiles * C);
     detail::scratch(sums, positions * C);
@@ -663,7 +664,7 @@ void winogradWeightGrad(int64_t B, const WindowShape &s, const T *dy,
 
   // Pointers, as a thread_local named inside the threads' body would be
   // each thread's own.
-  thread_local std::vector<T> vScratch, dmScratch, duScratch;
+  thread_local AlignedVector<T> vScratch, dmScratch, duScratch;
   detail::scratch(vScratch, 16 * C * stride);
   detail::scratch(dmScratch, 16 * F * stride);
   detail::scratch(duScratch, 16 * F * C);
