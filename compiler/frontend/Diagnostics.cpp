@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/Diagnostics.h"
 
+#include <gradc/printable.h>
+
 #include <ostream>
 
 namespace gradc {
@@ -27,25 +29,7 @@ void internalCheck(bool condition, const std::string &what) {
 }
 
 // Messages quote the user's text, which may hold newlines or terminal
-// escape sequences; escaping them keeps each diagnostic on its line and the
-// terminal as it was.
-static std::string printable(const std::string &text) {
-  static const char Hex[] = "0123456789abcdef";
-  std::string result;
-  for (char c : text) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    if (c == '\n')
-      result += "\\n";
-    else if (c == '\t')
-      result += "\\t";
-    else if (byte < 0x20 || byte == 0x7f)
-      result += std::string("\\x") + Hex[byte >> 4] + Hex[byte & 15];
-    else
-      result += c;
-  }
-  return result;
-}
-
+// escape sequences: they are printed through printable().
 void printUserError(std::ostream &out, const UserError &error) {
   out << error.loc.str() << ": error: " << printable(error.what()) << "\n";
   if (!error.hint.empty())

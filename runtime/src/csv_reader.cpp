@@ -2,6 +2,8 @@
 // not depend on the C locale, so "0.5" reads the same everywhere.
 #include "csv_reader.h"
 
+#include <gradc/printable.h>
+
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
@@ -115,11 +117,13 @@ CsvTable readCsv(const std::string &path) {
       if (!parseNumber(fields[column], value))
         throw IoError(fmt::format("{}:{}: column {} holds '{}', which is not "
                                   "a number (fields are separated by commas)",
-                                  path, number, column, fields[column]));
+                                  path, number, column,
+                                  printable(fields[column])));
       if (!std::isfinite(value))
         throw IoError(fmt::format("{}:{}: column {} holds '{}', which is not "
                                   "a finite float",
-                                  path, number, column, fields[column]));
+                                  path, number, column,
+                                  printable(fields[column])));
       table.values.push_back(value);
     }
     ++table.rows;

@@ -12,6 +12,7 @@
 
 #include <gradc/float_mode.h>
 #include <gradc/parallel.h>
+#include <gradc/printable.h>
 
 #include <cstdio>
 #include <fmt/core.h>
@@ -41,9 +42,9 @@ int dispatch(const gradc_model &model, const gradc::Options &options) {
 void printError(const std::string &message, const std::string &hint) {
   // Whatever the command printed comes first, then the diagnostic.
   std::fflush(stdout);
-  fmt::print(stderr, "error: {}\n", message);
+  fmt::print(stderr, "error: {}\n", gradc::printable(message));
   if (!hint.empty())
-    fmt::print(stderr, "hint: {}\n", hint);
+    fmt::print(stderr, "hint: {}\n", gradc::printable(hint));
 }
 
 } // namespace

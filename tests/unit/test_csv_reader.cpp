@@ -69,6 +69,14 @@ TEST_CASE("malformed CSV rows are refused where they are", "[csv]") {
   expectFailure("1,2\n3,\n", "column 1 holds '', which is not a number");
 }
 
+TEST_CASE("control bytes in a refused cell are quoted escaped", "[csv]") {
+  // A terminal escape sequence would reach the terminal, and a NUL would
+  // cut the message short where it is printed.
+  expectFailure("1,2\n\x1b[31m,2\n", "column 0 holds '\\x1b[31m', which");
+  expectFailure(std::string("1,2\na\0b,2\n", 10),
+                "column 0 holds 'a\\x00b', which is not a number");
+}
+
 TEST_CASE("a CSV file that does not exist", "[csv]") {
   CHECK_THROWS_WITH(gradc::readCsv("/nonexistent/data.csv"),
                     Catch::Contains("/nonexistent/data.csv: no such file"));
