@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "errors.h"
 #include "grad_summary.h"
+#include "names.h"
 #include "settings.h"
 #include "trainer.h"
 
@@ -150,8 +151,8 @@ int runTrain(const gradc_model &model, const Options &options) {
   plan.quiet = options.quiet;
   plan.clip = resolveClip(config);
   plan.skip_nonfinite = config.skip_nonfinite != 0;
-  note(options, "training {} epochs in batches of {} ({} per epoch)",
-       plan.epochs, batch, (train.count + batch - 1) / batch);
+  note(options, "training {} in batches of {} ({} per epoch)",
+       countOf(plan.epochs, "epoch"), batch, (train.count + batch - 1) / batch);
 
   Trainer trainer(network, *optimizer, grad_log, train,
                   test ? &*test : nullptr, plan, start);
