@@ -8,6 +8,7 @@
 #include "codegen/Toolchain.h"
 
 #include "frontend/Diagnostics.h"
+#include "temporary_files.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -124,6 +125,25 @@ static std::string findCompiler() {
   return compiler;
 }
 
+// The build directory and its files, registered for removal by SIGINT,
+// SIGTERM or SIGHUP while gradc builds in it (an interrupted build left
+// it beside the output), and forgotten again when the build ends.
+namespace {
+class RemovedOnSignal {
+public:
+  void add(const fs::path &path) {
+    slots_.push_back(registerTemporaryFile(path.string()));
+  }
+  ~RemovedOnSignal() {
+    for (int slot : slots_)
+      unregisterTemporaryFile(slot);
+  }
+
+private:
+  std::vector<int> slots_;
+};
+} // namespace
+
 // Writes `input` as `inputName` in a private directory beside `output`,
 // runs `before` + the input's path + `after` + "-o" binary there, and
 // renames the binary to `output`. The directory keeps the rename on one
@@ -150,6 +170,9 @@ static void buildInPrivateDir(const std::string &inputName,
   fs::path inputPath = workDir / inputName;
   fs::path binaryPath = workDir / "trainer";
   fs::path logPath = workDir / "compiler.log";
+  RemovedOnSignal removedOnSignal;
+  for (const fs::path &path : {workDir, inputPath, logPath, binaryPath})
+    removedOnSignal.add(path);
   {
     std::ofstream file(inputPath, std::ios::binary);
     file << input;

@@ -24,9 +24,11 @@ std::mutex slotsMutex;
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 extern "C" void removeTemporaryFiles(int signal) {
-  for (int slot = 0; slot < kSlots; ++slot)
-    if (inUse[slot])
-      ::unlink(paths[slot]);
+  // From the last slot to the first, so that the files in a directory,
+  // registered after it, are gone when the directory is removed.
+  for (int slot = kSlots - 1; slot >= 0; --slot)
+    if (inUse[slot] && ::unlink(paths[slot]) != 0)
+      ::rmdir(paths[slot]);
 
   // SA_RESETHAND has restored the default action, and the signal is
   // blocked until this handler returns: then it ends the process.

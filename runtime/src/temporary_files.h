@@ -1,10 +1,11 @@
 // Temporary files that a signal must not leave behind. AtomicFileWriter
-// registers its file while it writes; SIGINT, SIGTERM or SIGHUP then
-// removes every registered file before the process ends as the signal
-// would have ended it. Only signals whose action is the default get the
-// handler: those the process ignores (a background job's SIGINT, nohup's
-// SIGHUP) stay ignored, and another handler is left in place. SIGKILL cannot be
-// caught: a file it leaves keeps the .tmp ending that marks it.
+// registers its file while it writes, and gradc its build directory;
+// SIGINT, SIGTERM or SIGHUP then removes every registered file before the
+// process ends as the signal would have ended it. Only signals whose
+// action is the default get the handler: those the process ignores (a
+// background job's SIGINT, nohup's SIGHUP) stay ignored, and another
+// handler is left in place. SIGKILL cannot be caught: a file it leaves
+// keeps the .tmp ending that marks it.
 #ifndef GRADC_RUNTIME_TEMPORARY_FILES_H
 #define GRADC_RUNTIME_TEMPORARY_FILES_H
 
@@ -14,7 +15,9 @@ namespace gradc {
 
 // Registers path for removal on a signal and returns its slot, or -1 when
 // the path is too long for a slot or every slot is taken (then a signal
-// leaves the file).
+// leaves the file). A path may name an empty directory, once the files
+// in it are registered after it: a signal removes the last registered
+// first.
 int registerTemporaryFile(const std::string &path);
 
 // Forgets the file in `slot` (a no-op for -1): it was renamed or removed.
