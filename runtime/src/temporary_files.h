@@ -15,9 +15,10 @@ namespace gradc {
 
 // Registers path for removal on a signal and returns its slot, or -1 when
 // the path is too long for a slot or every slot is taken (then a signal
-// leaves the file). A path may name an empty directory, once the files
-// in it are registered after it: a signal removes the last registered
-// first.
+// leaves the file). A path may name a directory whose files are
+// registered after it with no slot freed in between: a signal goes
+// through the slots from the last to the first, files before their
+// directory.
 int registerTemporaryFile(const std::string &path);
 
 // Forgets the file in `slot` (a no-op for -1): it was renamed or removed.
