@@ -12,6 +12,8 @@
 #include "frontend/Diagnostics.h"
 #include "plot/Svg.h"
 
+#include <gradc/printable.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -27,13 +29,10 @@ namespace {
 
 const char *const kHeader = "step,param,grad_norm,weight_norm,flag";
 
-// Keeps a quoted piece of the user's file printable in a diagnostic.
-std::string printable(const std::string &text) {
-  std::string out;
-  for (char c : text.substr(0, 60)) {
-    unsigned char u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
-  }
+// A piece of the user's file quoted in a diagnostic: its first 60 bytes,
+// escaped here already, since a NUL would end the message's text.
+std::string excerpt(const std::string &text) {
+  std::string out = printable(std::string_view(text).substr(0, 60));
   if (text.size() > 60)
     out += "...";
   return out;
@@ -50,12 +49,11 @@ double parseNorm(const std::string &field, const SourceLoc &loc,
   double value = std::strtod(begin, &end);
   if (end != begin + field.size() || std::isspace((unsigned char)field[0]))
     userError(loc,
-              std::string(column) + " '" + printable(field) +
-                  "' is not a number",
+              std::string(column) + " '" + excerpt(field) + "' is not a number",
               "norms are numbers such as 0.0123, 1e-08, nan or inf");
   // An underflow to zero or a denormal is still a norm the log can hold.
   if (value < 0)
-    userError(loc, std::string(column) + " " + printable(field) +
+    userError(loc, std::string(column) + " " + excerpt(field) +
                        " is negative; a norm is never below 0");
   return value;
 }
@@ -65,7 +63,7 @@ long long parseStep(const std::string &field, const SourceLoc &loc) {
                 std::all_of(field.begin(), field.end(),
                             [](char c) { return c >= '0' && c <= '9'; });
   if (!digits)
-    userError(loc, "step '" + printable(field) +
+    userError(loc, "step '" + excerpt(field) +
                        "' is not a whole number of training steps");
   return std::stoll(field);
 }
@@ -106,7 +104,7 @@ GradLog parseGradLog(const std::string &text, const std::string &file) {
       ++column;
     userError(SourceLoc{file, 1, static_cast<int>(column) + 1},
               "expected the header '" + std::string(kHeader) + "' but found '" +
-                  printable(header) + "'",
+                  excerpt(header) + "'",
               "this is not a gradient-norm log written by --grad-log");
   }
 
@@ -369,7 +367,7 @@ std::vector<ChosenStep> chooseSteps(const std::vector<long long> &logged,
                                 [](char c) { return c >= '0' && c <= '9'; });
       if (!digits)
         userError(SourceLoc{"gradc", 0, 0},
-                  "--steps: '" + printable(token) +
+                  "--steps: '" + excerpt(token) +
                       "' is not a step number, first, middle or last",
                   "for example --steps 1,100,last");
       long long wanted = std::stoll(token);

@@ -112,6 +112,8 @@ CsvTable readCsv(const std::string &path) {
     if (needed > table.values.capacity())
       checkFitsInMemory(path, uint64_t{needed} * 2 * sizeof(float),
                         fmt::format("the {} rows so far", table.rows + 1));
+    // A refused cell is escaped where it is quoted, not only where the
+    // message is printed: a NUL in it would end the exception's text.
     for (size_t column = 0; column < fields.size(); ++column) {
       float value = 0;
       if (!parseNumber(fields[column], value))

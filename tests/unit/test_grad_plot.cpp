@@ -138,6 +138,9 @@ TEST_CASE("plot rejects rows with wrong fields", "[plot]") {
   expectLogError(h + "1,a,0.1x,1,ok\n", 2, 5, "grad_norm '0.1x'");
   expectLogError(h + "1,a,,1,ok\n", 2, 5, "empty grad_norm");
   expectLogError(h + "1,a,1,abc,ok\n", 2, 7, "weight_norm 'abc'");
+  // Control bytes are quoted escaped; a NUL would end the message.
+  expectLogError(h + std::string("1,a,1,a\0\x1b,ok\n", 13), 2, 7,
+                 "weight_norm 'a\\x00\\x1b'");
   expectLogError(h + "1,a,-2,1,ok\n", 2, 5, "is negative");
   expectLogError(h + "1,a,1,1\n", 2, 8, "found 4");
   expectLogError(h + "1,a,1,1,ok,extra\n", 2, 11, "found 6");
